@@ -1,0 +1,99 @@
+# chanrac — top-level build.  Out-of-tree: everything goes under $(BUILD).
+#   make            build the programs into $(BUILD)/bin
+#   make check      install missing Debian packages, build, run every test
+#   make run        install missing packages, build, start the system on loopback
+# BUILD=dir selects another build directory (each helper/sanitizer build its own).
+
+BUILD   ?= build
+CC      ?= cc
+PREFIX  ?= /usr
+DESTDIR ?=
+
+PKGS      := hiredis ldns inih libidn2 libpsl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+# libspf2, libmilter and libunistring ship no .pc file on Debian 12.
+EXTRA_LIBS := -lspf2 -lunistring -lm
+MILTER_LIBS := -lmilter -lpthread
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS) -MMD -MP
+LDFLAGS ?=
+
+LIB_SRC    := $(wildcard lib/*.c)
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_A      := $(BUILD)/libchanrac.a
+CLI_SRC    := $(wildcard cli/*.c)
+RBL_SRC    := $(wildcard rbl/*.c)
+MILTER_SRC := $(wildcard milter/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+
+PROGS := $(BUILD)/bin/chanrac
+ifneq ($(RBL_SRC),)
+PROGS += $(BUILD)/bin/chanrac-rbld
+endif
+ifneq ($(MILTER_SRC),)
+PROGS += $(BUILD)/bin/chanrac-milter
+endif
+
+.PHONY: all deps check unit integration run clean install uninstall
+all: $(PROGS)
+
+deps:
+	@./contrib/install-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/chanrac: $(CLI_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS)
+
+$(BUILD)/bin/chanrac-rbld: $(RBL_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS) -lpthread
+
+$(BUILD)/bin/chanrac-milter: $(MILTER_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS) $(MILTER_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS) $(EXTRA_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS) $(EXTRA_LIBS)
+
+# The test runner prints one line per test and ends with "N passed, N failed".
+check: deps
+	$(MAKE) all $(UNIT_BIN) $(TOOL_BIN)
+	BUILD=$(BUILD) ./tests/run.sh
+
+unit: all $(UNIT_BIN)
+	BUILD=$(BUILD) ./tests/run.sh unit
+
+integration: all $(TOOL_BIN)
+	BUILD=$(BUILD) ./tests/run.sh integration
+
+run: deps
+	$(MAKE) all
+	BUILD=$(BUILD) ./contrib/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_SRC:%.c=$(BUILD)/%.d) $(RBL_SRC:%.c=$(BUILD)/%.d) \
+	$(MILTER_SRC:%.c=$(BUILD)/%.d)
