@@ -82,7 +82,7 @@ check: deps
 	$(MAKE) all $(UNIT_BIN) $(TOOL_BIN)
 	BUILD=$(BUILD) ./tests/run.sh
 
-unit: all $(UNIT_BIN)
+unit: all $(UNIT_BIN) $(TOOL_BIN)
 	BUILD=$(BUILD) ./tests/run.sh unit
 
 integration: all $(TOOL_BIN)

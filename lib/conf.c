@@ -49,30 +49,20 @@ struct conf_parse {
 	int failed;
 };
 
-static char *conf_strdup(const char *s)
-{
-	char *d = strdup(s);
-	if (d == NULL) {
-		log_err("out of memory");
-		abort(); /* allocation failure at config load: nothing sane to do */
-	}
-	return d;
-}
-
-static void *conf_grow(void *p, size_t *cap, size_t need, size_t size)
+/* Grows an array to hold need elements; 0 or -1 (out of memory, *p kept). */
+static int conf_grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap)
-		return p;
+		return 0;
 	size_t ncap = *cap ? *cap * 2 : 32;
 	while (ncap < need)
 		ncap *= 2;
-	void *np = realloc(p, ncap * size);
-	if (np == NULL) {
-		log_err("out of memory");
-		abort();
-	}
+	void *np = realloc(*p, ncap * size);
+	if (np == NULL)
+		return -1;
+	*p = np;
 	*cap = ncap;
-	return np;
+	return 0;
 }
 
 /* The declared key for (section, name): exact plain section, or "KIND *" when
@@ -122,6 +112,7 @@ static void conf_free_words(char **w)
 	free(w);
 }
 
+/* NULL-terminated words of text; NULL if out of memory. */
 static char **conf_split_words(const char *text)
 {
 	size_t n = 0, cap = 4;
@@ -129,7 +120,7 @@ static char **conf_split_words(const char *text)
 	const char *p = text;
 
 	if (w == NULL)
-		abort();
+		return NULL;
 	while (*p) {
 		while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\n')
 			p++;
@@ -141,16 +132,19 @@ static char **conf_split_words(const char *text)
 		if (n + 2 > cap) {
 			cap *= 2;
 			char **nw = realloc(w, cap * sizeof *w);
-			if (nw == NULL)
-				abort();
+			if (nw == NULL) {
+				conf_free_words(w);
+				return NULL;
+			}
 			w = nw;
 		}
 		w[n] = strndup(s, (size_t)(p - s));
-		if (w[n] == NULL)
-			abort();
-		n++;
+		if (w[n] == NULL) {
+			conf_free_words(w);
+			return NULL;
+		}
+		w[++n] = NULL;
 	}
-	w[n] = NULL;
 	return w;
 }
 
@@ -194,6 +188,10 @@ static int conf_convert(const struct conf_key *k, const char *text, struct conf_
 		return 0;
 	case CONF_LIST:
 		v->words = conf_split_words(text);
+		if (v->words == NULL) {
+			util_errf(why, whylen, "out of memory");
+			return -1;
+		}
 		return 0;
 	}
 	return -1;
@@ -208,28 +206,46 @@ static struct conf_val *conf_lookup(const cr_conf *c, const char *section, const
 	return NULL;
 }
 
-static struct conf_val *conf_add_val(cr_conf *c, const struct conf_key *k, const char *section)
+/* Appends a value with its section and text; NULL if out of memory. */
+static struct conf_val *conf_add_val(cr_conf *c, const struct conf_key *k, const char *section,
+				     const char *text)
 {
-	c->vals = conf_grow(c->vals, &c->capvals, c->nvals + 1, sizeof *c->vals);
-	struct conf_val *v = &c->vals[c->nvals++];
+	if (conf_grow((void **)&c->vals, &c->capvals, c->nvals + 1, sizeof *c->vals) != 0)
+		return NULL;
+	struct conf_val *v = &c->vals[c->nvals];
 	memset(v, 0, sizeof *v);
 	v->key = k;
-	v->section = conf_strdup(section);
+	v->section = strdup(section);
+	v->text = strdup(text);
+	if (v->section == NULL || v->text == NULL) {
+		free(v->section);
+		free(v->text);
+		return NULL;
+	}
+	c->nvals++;
 	return v;
 }
 
-static void conf_note_named(cr_conf *c, const char *section, size_t kindlen)
+/* Records a named-section instance once; 0 or -1 if out of memory. */
+static int conf_note_named(cr_conf *c, const char *section, size_t kindlen)
 {
 	for (size_t i = 0; i < c->nnamed; i++)
 		if (strcmp(c->named[i].full, section) == 0)
-			return;
-	c->named = conf_grow(c->named, &c->capnamed, c->nnamed + 1, sizeof *c->named);
-	struct conf_named *n = &c->named[c->nnamed++];
-	n->full = conf_strdup(section);
+			return 0;
+	if (conf_grow((void **)&c->named, &c->capnamed, c->nnamed + 1, sizeof *c->named) != 0)
+		return -1;
+	struct conf_named *n = &c->named[c->nnamed];
+	n->full = strdup(section);
 	n->kind = strndup(section, kindlen);
-	n->arg = conf_strdup(section + kindlen + 1);
-	if (n->kind == NULL)
-		abort();
+	n->arg = strdup(section + kindlen + 1);
+	if (n->full == NULL || n->kind == NULL || n->arg == NULL) {
+		free(n->full);
+		free(n->kind);
+		free(n->arg);
+		return -1;
+	}
+	c->nnamed++;
+	return 0;
 }
 
 static int conf_handler(void *user, const char *section, const char *name, const char *value)
@@ -268,8 +284,12 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		p->failed = 1;
 		return 0;
 	}
-	v = conf_add_val(p->c, k, section);
-	v->text = conf_strdup(value);
+	v = conf_add_val(p->c, k, section, value);
+	if (v == NULL || (kindlen && conf_note_named(p->c, section, kindlen) != 0)) {
+		util_errf(p->err, p->errlen, "%s:%u: out of memory", p->name, p->line);
+		p->failed = 1;
+		return 0;
+	}
 	v->line = p->line;
 	if (conf_convert(k, value, v, why, sizeof why) != 0) {
 		util_errf(p->err, p->errlen, "%s:%u: [%s] %s: %s", p->name, p->line, section, name,
@@ -277,8 +297,6 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		p->failed = 1;
 		return 0;
 	}
-	if (kindlen)
-		conf_note_named(p->c, section, kindlen);
 	return 1;
 }
 
@@ -320,8 +338,11 @@ static char *conf_reader(char *str, int num, void *stream)
 				memcpy(sec, s + 1, n);
 				sec[n] = '\0';
 				if (conf_section_declared(sec, &kindlen)) {
-					if (kindlen)
-						conf_note_named(p->c, sec, kindlen);
+					if (kindlen && conf_note_named(p->c, sec, kindlen) != 0) {
+						util_errf(p->err, p->errlen, "%s:%u: out of memory",
+							  p->name, p->line);
+						p->failed = 1;
+					}
 				} else {
 					util_errf(p->err, p->errlen, "%s:%u: [%s]: unknown section",
 						  p->name, p->line, sec);
@@ -334,8 +355,8 @@ static char *conf_reader(char *str, int num, void *stream)
 }
 
 /* Adds default values for every declared key not set: plain sections once,
- * named sections once per instance present. */
-static void conf_fill_defaults(cr_conf *c)
+ * named sections once per instance present.  0, or -1 if out of memory. */
+static int conf_fill_defaults(cr_conf *c)
 {
 	char why[256];
 
@@ -353,20 +374,29 @@ static void conf_fill_defaults(cr_conf *c)
 			}
 			if (conf_lookup(c, section, k->name) != NULL)
 				continue;
-			struct conf_val *v = conf_add_val(c, k, section);
-			v->text = conf_strdup(k->def ? k->def : "");
-			if (conf_convert(k, v->text, v, why, sizeof why) != 0)
+			struct conf_val *v = conf_add_val(c, k, section, k->def ? k->def : "");
+			if (v == NULL)
+				return -1;
+			/* Defaults are checked by tests/unit/test_conf.c. */
+			if (conf_convert(k, v->text, v, why, sizeof why) != 0) {
 				log_err("built-in default of [%s] %s: %s", k->section, k->name, why);
+				return -1;
+			}
 		}
 	}
+	return 0;
 }
 
 static cr_conf *conf_new(const char *source)
 {
 	cr_conf *c = calloc(1, sizeof *c);
 	if (c == NULL)
-		abort();
-	c->source = conf_strdup(source);
+		return NULL;
+	c->source = strdup(source);
+	if (c->source == NULL) {
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -382,11 +412,14 @@ static cr_conf *conf_parse_any(struct conf_parse *p)
 			util_errf(p->err, p->errlen, "%s: cannot parse", p->name);
 		p->failed = 1;
 	}
+	if (!p->failed && conf_fill_defaults(p->c) != 0) {
+		util_errf(p->err, p->errlen, "%s: out of memory", p->name);
+		p->failed = 1;
+	}
 	if (p->failed) {
 		conf_free(p->c);
 		return NULL;
 	}
-	conf_fill_defaults(p->c);
 	return p->c;
 }
 
@@ -400,6 +433,11 @@ cr_conf *conf_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	p.c = conf_new(path);
+	if (p.c == NULL) {
+		fclose(p.f);
+		util_errf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
 	cr_conf *c = conf_parse_any(&p);
 	fclose(p.f);
 	return c;
@@ -410,13 +448,20 @@ cr_conf *conf_load_string(const char *text, const char *name, char *err, size_t 
 	struct conf_parse p = { .name = name, .str = text, .err = err, .errlen = errlen };
 
 	p.c = conf_new(name);
+	if (p.c == NULL) {
+		util_errf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
 	return conf_parse_any(&p);
 }
 
 cr_conf *conf_defaults(void)
 {
 	cr_conf *c = conf_new("(defaults)");
-	conf_fill_defaults(c);
+	if (c != NULL && conf_fill_defaults(c) != 0) {
+		conf_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -426,7 +471,10 @@ cr_conf *conf_open(const char *explicit_path, char *err, size_t errlen)
 		return conf_load(explicit_path, err, errlen);
 	if (access(CONF_DEFAULT_PATH, F_OK) == 0)
 		return conf_load(CONF_DEFAULT_PATH, err, errlen);
-	return conf_defaults();
+	cr_conf *c = conf_defaults();
+	if (c == NULL)
+		util_errf(err, errlen, "out of memory");
+	return c;
 }
 
 void conf_free(cr_conf *c)

@@ -1,0 +1,47 @@
+/* cli: what the chanrac command's groups share — the parsed global options,
+ * the exit statuses, opening the config and the store with the right message. */
+#ifndef CHANRAC_CLI_H
+#define CHANRAC_CLI_H
+
+#include <stdio.h>
+
+#include "conf.h"
+#include "listing.h"
+#include "store.h"
+
+/* Exit statuses (chanrac(1)). */
+enum {
+	CLI_OK = 0,
+	CLI_NOTFOUND = 1,
+	CLI_BADINPUT = 2,
+	CLI_UNAVAIL = 3,
+};
+
+struct cli {
+	const char *conf_path; /* -c FILE, or NULL for the default */
+	cr_conf *conf;         /* loaded before a command runs */
+	int json;              /* --json */
+	char source[LISTING_SOURCE_MAX + 1]; /* who this invocation acts as */
+};
+
+/* Prints "chanrac: MESSAGE" on stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens the store; on failure prints why and sets *exit_code (CLI_UNAVAIL or
+ * CLI_BADINPUT) and returns NULL. */
+cr_store *cli_store_open(struct cli *cli, int *exit_code);
+/* Maps a store status to an exit status. */
+int cli_exit_for(int store_status);
+
+/* 1 if name is a configured list; else prints an error naming it. */
+int cli_check_list(struct cli *cli, const char *name);
+
+/* Writes an entry as a JSON object (key, kind, exclude, code, reason, source,
+ * added, expires). */
+void cli_entry_json(FILE *f, const struct listing_entry *e);
+
+/* Command groups: argv[0] is the group name. Return an exit status. */
+int cli_cmd_list(struct cli *cli, int argc, char **argv);
+int cli_cmd_query(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,1980 @@
+/* store: the shared blacklist in Redis over hiredis' synchronous API — list
+ * hashes, the expiry index and the change stream, written only by the Lua
+ * scripts below so that every change is atomic and on the stream exactly once.
+ * Key schema and stream format: doc/redis-keys.md. */
+#include "store.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+
+#include "log.h"
+#include "util.h"
+
+/* Longest key name we build: prefix + ":{bl}:import:" + 16 hex + ":exp". */
+#define STORE_PREFIX_MAX 64
+#define STORE_KEYNAME_MAX (STORE_PREFIX_MAX + LISTING_LIST_MAX + 48)
+#define STORE_ERR_MAX 512
+/* Import: fields per HSET and commands in flight before we wait for replies. */
+#define STORE_IMPORT_BATCH 1000
+#define STORE_IMPORT_INFLIGHT 64
+/* A staging key outlives a crashed importer by at most this long (seconds). */
+#define STORE_IMPORT_TTL "3600"
+/* A commit of a large import runs one script over every staged field, and a
+ * snapshot returns whole lists in one reply: allow them this long (ms) at
+ * least, whatever command_timeout says. */
+#define STORE_COMMIT_TIMEOUT_MS 120000
+/* Expired entries removed per script call. */
+#define STORE_EXPIRE_BATCH 500
+/* Covering keys of one query: 129 IPv6 prefix lengths or 127 labels, x2 ("!"). */
+#define STORE_QUERY_KEYS 260
+
+enum store_script_id { SCRIPT_ADD, SCRIPT_DEL, SCRIPT_COMMIT, SCRIPT_EXPIRE, SCRIPT_COUNT };
+
+/* Every change-stream entry carries "prev", the stream's last generated id
+ * before it, so a follower can tell whether anything between its position and
+ * the next entry it reads is gone (store_gap).  Within one script the id just
+ * written is the next prev. */
+#define STORE_LUA_XADD \
+	"local xadd_last\n" \
+	"local function xadd(key, maxlen, ...)\n" \
+	"  local prev = xadd_last\n" \
+	"  if not prev then\n" \
+	"    prev = '0-0'\n" \
+	"    if redis.call('EXISTS', key) == 1 then\n" \
+	"      local info = redis.call('XINFO', 'STREAM', key)\n" \
+	"      for i = 1, #info, 2 do\n" \
+	"        if info[i] == 'last-generated-id' then prev = info[i + 1] end\n" \
+	"      end\n" \
+	"    end\n" \
+	"  end\n" \
+	"  local a = {...}\n" \
+	"  a[#a + 1] = 'prev'\n" \
+	"  a[#a + 1] = prev\n" \
+	"  xadd_last = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(a))\n" \
+	"  return xadd_last\n" \
+	"end\n"
+
+/* Every write to a list goes through one of these.  The expiry member of an
+ * entry is "<list>\n<key>", so one zset indexes every list. */
+static const char *const store_script_src[SCRIPT_COUNT] = {
+	/* add: KEYS list, exp, changes; ARGV key, value, expires, replace, list,
+	 * maxlen, now.  An existing entry counts only while it is unexpired. */
+	[SCRIPT_ADD] = STORE_LUA_XADD
+		"local m = ARGV[5] .. '\\n' .. ARGV[1]\n"
+		"if ARGV[4] == '0' and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then\n"
+		"  local sc = redis.call('ZSCORE', KEYS[2], m)\n"
+		"  if not sc or tonumber(sc) > tonumber(ARGV[7]) then return false end\n"
+		"end\n"
+		"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+		"if tonumber(ARGV[3]) > 0 then redis.call('ZADD', KEYS[2], ARGV[3], m)\n"
+		"else redis.call('ZREM', KEYS[2], m) end\n"
+		"return xadd(KEYS[3], ARGV[6], 'op', 'add', 'list', ARGV[5], 'key', ARGV[1],\n"
+		"  'val', ARGV[2])\n",
+	/* del: KEYS list, exp, changes; ARGV key, list, maxlen. */
+	[SCRIPT_DEL] = STORE_LUA_XADD
+		"if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return false end\n"
+		"redis.call('ZREM', KEYS[2], ARGV[2] .. '\\n' .. ARGV[1])\n"
+		"return xadd(KEYS[3], ARGV[3], 'op', 'del', 'list', ARGV[2], 'key', ARGV[1],\n"
+		"  'val', '')\n",
+	/* commit: KEYS staging hash, staging expiry zset, list, exp, changes;
+	 * ARGV list, replace (0/1), maxlen.  Works in chunks of 1000 so that
+	 * unpack() stays far below Lua's stack limit. */
+	[SCRIPT_COMMIT] = STORE_LUA_XADD
+		"local function chunked(cmd, key, arr, step)\n"
+		"  for i = 1, #arr, step do\n"
+		"    redis.call(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))\n"
+		"  end\n"
+		"end\n"
+		"local pfx = ARGV[1] .. '\\n'\n"
+		/* this list's expiry members that the import overrides: all of them
+		 * on replace, those of re-imported keys on merge.  Scanning the
+		 * expiry index is far cheaper than touching it once per staged key. */
+		"local old, cur = {}, '0'\n"
+		"repeat\n"
+		"  local r = redis.call('ZSCAN', KEYS[4], cur, 'MATCH', pfx .. '*', 'COUNT', 1000)\n"
+		"  cur = r[1]\n"
+		"  for i = 1, #r[2], 2 do\n"
+		"    local m = r[2][i]\n"
+		"    if ARGV[2] == '1' or\n"
+		"       redis.call('HEXISTS', KEYS[1], string.sub(m, #pfx + 1)) == 1 then\n"
+		"      old[#old + 1] = m\n"
+		"    end\n"
+		"  end\n"
+		"until cur == '0'\n"
+		"chunked('ZREM', KEYS[4], old, 1000)\n"
+		"if ARGV[2] == '1' or redis.call('EXISTS', KEYS[3]) == 0 then\n"
+		"  if redis.call('EXISTS', KEYS[1]) == 1 then\n"
+		"    redis.call('RENAME', KEYS[1], KEYS[3])\n"
+		"    redis.call('PERSIST', KEYS[3])\n"
+		"  else\n"
+		"    redis.call('DEL', KEYS[3])\n"
+		"  end\n"
+		/* merge: copy the smaller hash into the larger; staged values win */
+		"elseif redis.call('HLEN', KEYS[1]) <= redis.call('HLEN', KEYS[3]) then\n"
+		"  local cur2 = '0'\n"
+		"  repeat\n"
+		"    local r = redis.call('HSCAN', KEYS[1], cur2, 'COUNT', 1000)\n"
+		"    cur2 = r[1]\n"
+		"    chunked('HSET', KEYS[3], r[2], 2000)\n"
+		"  until cur2 == '0'\n"
+		"  redis.call('DEL', KEYS[1])\n"
+		"else\n"
+		"  local cur2 = '0'\n"
+		"  repeat\n"
+		"    local r = redis.call('HSCAN', KEYS[3], cur2, 'COUNT', 1000)\n"
+		"    cur2 = r[1]\n"
+		"    local kv, keep = r[2], {}\n"
+		"    for i = 1, #kv, 2 do\n"
+		"      if redis.call('HEXISTS', KEYS[1], kv[i]) == 0 then\n"
+		"        keep[#keep + 1] = kv[i]; keep[#keep + 1] = kv[i + 1]\n"
+		"      end\n"
+		"    end\n"
+		"    chunked('HSET', KEYS[1], keep, 2000)\n"
+		"  until cur2 == '0'\n"
+		"  redis.call('RENAME', KEYS[1], KEYS[3])\n"
+		"  redis.call('PERSIST', KEYS[3])\n"
+		"end\n"
+		"local n = redis.call('ZCARD', KEYS[2])\n"
+		"for i = 0, n - 1, 1000 do\n"
+		"  local r = redis.call('ZRANGE', KEYS[2], i, i + 999, 'WITHSCORES')\n"
+		"  local a = {}\n"
+		"  for j = 1, #r, 2 do a[#a + 1] = r[j + 1]; a[#a + 1] = pfx .. r[j] end\n"
+		"  chunked('ZADD', KEYS[4], a, 2000)\n"
+		"end\n"
+		"redis.call('DEL', KEYS[2])\n"
+		"local count = redis.call('HLEN', KEYS[3])\n"
+		"xadd(KEYS[5], ARGV[3], 'op', 'load', 'list', ARGV[1], 'key', '',\n"
+		"  'val', ARGV[2] == '1' and 'replace' or 'merge', 'count', tostring(count))\n"
+		"return count\n",
+	/* expire: KEYS exp, changes, then the list hash of each member;
+	 * ARGV now, maxlen, then list and key of each member.  Re-checks the
+	 * score: the entry may have been renewed since it was read. */
+	[SCRIPT_EXPIRE] = STORE_LUA_XADD
+		"local now, n = tonumber(ARGV[1]), 0\n"
+		"for i = 1, #KEYS - 2 do\n"
+		"  local list, f = ARGV[1 + 2 * i], ARGV[2 + 2 * i]\n"
+		"  local m = list .. '\\n' .. f\n"
+		"  local sc = redis.call('ZSCORE', KEYS[1], m)\n"
+		"  if sc and tonumber(sc) <= now then\n"
+		"    redis.call('ZREM', KEYS[1], m)\n"
+		"    if redis.call('HDEL', KEYS[2 + i], f) == 1 then\n"
+		"      xadd(KEYS[2], ARGV[2], 'op', 'del', 'list', list, 'key', f, 'val', '')\n"
+		"      n = n + 1\n"
+		"    end\n"
+		"  end\n"
+		"end\n"
+		"return n\n",
+};
+
+struct cr_store {
+	redisContext *c; /* NULL while disconnected; reconnected on next use */
+	char server[300]; /* "127.0.0.1:6379" or "unix:/run/redis.sock", for messages */
+	char host[256];
+	int port;
+	char socket[256];
+	char user[128];
+	char password[512];
+	int db;
+	int64_t connect_ms, command_ms;
+	char prefix[STORE_PREFIX_MAX + 1];
+	long long maxlen;
+	char maxlen_text[24];
+	char **lists; /* NULL-terminated, owned */
+	char key_exp[STORE_KEYNAME_MAX];
+	char key_changes[STORE_KEYNAME_MAX];
+	char sha[SCRIPT_COUNT][41]; /* "" until SCRIPT LOAD answered */
+	int script_load_denied;     /* SCRIPT LOAD refused: always EVAL */
+	char err[STORE_ERR_MAX];
+};
+
+
+static void store_set_err(cr_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void store_set_err(cr_store *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof s->err, fmt, ap);
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------------- connection */
+
+static struct timeval store_tv(int64_t ms)
+{
+	struct timeval tv;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	return tv;
+}
+
+static void store_disconnect(cr_store *s)
+{
+	if (s->c != NULL)
+		redisFree(s->c);
+	s->c = NULL;
+}
+
+/* A reply that is an error becomes s->err ("redis SERVER: WHAT: text") and NULL. */
+static redisReply *store_check_reply(cr_store *s, redisReply *r, const char *what)
+{
+	if (r == NULL) {
+		const char *why = (s->c != NULL && s->c->errstr[0]) ? s->c->errstr : "no reply";
+		if (s->c != NULL && s->c->err == REDIS_ERR_IO &&
+		    (s->c->errstr[0] == '\0' || strcmp(s->c->errstr, strerror(EAGAIN)) == 0))
+			why = "timed out"; /* SO_RCVTIMEO expired: EAGAIN */
+		else if (s->c != NULL && s->c->err == REDIS_ERR_EOF)
+			why = "connection closed by server";
+		store_set_err(s, "redis %s: %s: %s", s->server, what, why);
+		store_disconnect(s); /* the context is unusable after an I/O error */
+		return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		store_set_err(s, "redis %s: %s: %.*s", s->server, what, (int)r->len, r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+static redisReply *store_argv(cr_store *s, const char *what, int argc, const char **argv,
+			      const size_t *lens)
+{
+	redisReply *r = redisCommandArgv(s->c, argc, argv, lens);
+	return store_check_reply(s, r, what);
+}
+
+static int store_connect(cr_store *s)
+{
+	redisContext *c;
+	redisReply *r;
+
+	store_disconnect(s);
+	if (s->socket[0])
+		c = redisConnectUnixWithTimeout(s->socket, store_tv(s->connect_ms));
+	else
+		c = redisConnectWithTimeout(s->host, s->port, store_tv(s->connect_ms));
+	if (c == NULL) {
+		store_set_err(s, "redis %s: cannot allocate a connection", s->server);
+		return STORE_EUNAVAIL;
+	}
+	if (c->err) {
+		store_set_err(s, "redis %s: %s", s->server, c->errstr);
+		redisFree(c);
+		return STORE_EUNAVAIL;
+	}
+	s->c = c;
+	if (redisSetTimeout(c, store_tv(s->command_ms)) != REDIS_OK) {
+		store_set_err(s, "redis %s: cannot set the command timeout", s->server);
+		store_disconnect(s);
+		return STORE_EUNAVAIL;
+	}
+	if (s->password[0]) {
+		const char *argv[3] = { "AUTH", s->user, s->password };
+		if (s->user[0])
+			r = store_argv(s, "AUTH", 3, argv, NULL);
+		else {
+			argv[1] = s->password;
+			r = store_argv(s, "AUTH", 2, argv, NULL);
+		}
+		if (r == NULL) {
+			store_disconnect(s);
+			return STORE_EUNAVAIL;
+		}
+		freeReplyObject(r);
+	}
+	if (s->db != 0) {
+		char db[16];
+		const char *argv[2] = { "SELECT", db };
+		snprintf(db, sizeof db, "%d", s->db);
+		r = store_argv(s, "SELECT", 2, argv, NULL);
+		if (r == NULL) {
+			store_disconnect(s);
+			return STORE_EUNAVAIL;
+		}
+		freeReplyObject(r);
+	}
+	/* A server that wants AUTH we did not give says so here, not later. */
+	{
+		const char *argv[1] = { "PING" };
+		r = store_argv(s, "PING", 1, argv, NULL);
+		if (r == NULL) {
+			store_disconnect(s);
+			return STORE_EUNAVAIL;
+		}
+		freeReplyObject(r);
+	}
+	return STORE_OK;
+}
+
+/* Connected, reconnecting once if a previous error dropped the connection. */
+static int store_ready(cr_store *s)
+{
+	if (s->c != NULL && s->c->err == 0)
+		return STORE_OK;
+	return store_connect(s);
+}
+
+/* First line of path, trimmed. */
+static int store_read_password(cr_store *s, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[sizeof s->password + 2];
+	size_t n;
+	char *p;
+
+	if (f == NULL) {
+		util_errf(err, errlen, "[redis] password_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(line, sizeof line, f) == NULL) {
+		int e = ferror(f);
+		fclose(f);
+		util_errf(err, errlen, "[redis] password_file %s: %s", path,
+			  e ? "read error" : "empty file");
+		return -1;
+	}
+	fclose(f);
+	n = strlen(line);
+	if (n > 0 && line[n - 1] != '\n' && n >= sizeof s->password) {
+		explicit_bzero(line, sizeof line);
+		util_errf(err, errlen, "[redis] password_file %s: first line longer than %zu bytes",
+			  path, sizeof s->password - 1);
+		return -1;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
+			 line[n - 1] == '\t'))
+		line[--n] = '\0';
+	p = line;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0') {
+		util_errf(err, errlen, "[redis] password_file %s: first line is empty", path);
+		return -1;
+	}
+	util_strlcpy(s->password, p, sizeof s->password);
+	explicit_bzero(line, sizeof line);
+	return 0;
+}
+
+static int store_valid_prefix(const char *p)
+{
+	if (*p == '\0' || strlen(p) > STORE_PREFIX_MAX)
+		return 0;
+	for (; *p; p++)
+		if (*p <= ' ' || *p == '{' || *p == '}' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void store_free(cr_store *s)
+{
+	if (s == NULL)
+		return;
+	store_disconnect(s);
+	if (s->lists != NULL) {
+		for (char **l = s->lists; *l; l++)
+			free(*l);
+		free(s->lists);
+	}
+	explicit_bzero(s->password, sizeof s->password);
+	free(s);
+}
+
+cr_store *store_open(const cr_conf *conf, int *status_out, char *err, size_t errlen)
+{
+	cr_store *s = calloc(1, sizeof *s);
+	const char *v;
+	const char *const *names;
+	size_t n = 0;
+	int st;
+
+	if (status_out)
+		*status_out = STORE_EINVAL;
+	if (s == NULL) {
+		util_errf(err, errlen, "store: out of memory");
+		return NULL;
+	}
+	v = conf_str(conf, "redis", "host");
+	if (util_strlcpy(s->host, v ? v : "", sizeof s->host) >= sizeof s->host) {
+		util_errf(err, errlen, "[redis] host: too long");
+		goto fail;
+	}
+	s->port = (int)conf_int(conf, "redis", "port");
+	v = conf_str(conf, "redis", "socket");
+	if (util_strlcpy(s->socket, v ? v : "", sizeof s->socket) >= sizeof s->socket) {
+		util_errf(err, errlen, "[redis] socket: path too long");
+		goto fail;
+	}
+	if (s->socket[0])
+		snprintf(s->server, sizeof s->server, "unix:%s", s->socket);
+	else if (strchr(s->host, ':') != NULL)
+		snprintf(s->server, sizeof s->server, "[%s]:%d", s->host, s->port);
+	else
+		snprintf(s->server, sizeof s->server, "%s:%d", s->host, s->port);
+	if (!s->socket[0] && !s->host[0]) {
+		util_errf(err, errlen, "[redis] host: empty and no socket set");
+		goto fail;
+	}
+	v = conf_str(conf, "redis", "user");
+	if (util_strlcpy(s->user, v ? v : "", sizeof s->user) >= sizeof s->user) {
+		util_errf(err, errlen, "[redis] user: too long");
+		goto fail;
+	}
+	v = conf_str(conf, "redis", "password_file");
+	if (v != NULL && v[0]) {
+		if (store_read_password(s, v, err, errlen) < 0)
+			goto fail;
+	} else if (s->user[0]) {
+		util_errf(err, errlen, "[redis] user %s: set without password_file", s->user);
+		goto fail;
+	}
+	s->db = (int)conf_int(conf, "redis", "db");
+	s->connect_ms = conf_ms(conf, "redis", "connect_timeout");
+	s->command_ms = conf_ms(conf, "redis", "command_timeout");
+	if (s->connect_ms <= 0)
+		s->connect_ms = 2000;
+	if (s->command_ms <= 0)
+		s->command_ms = 5000;
+	v = conf_str(conf, "redis", "key_prefix");
+	if (v == NULL || !store_valid_prefix(v)) {
+		util_errf(err, errlen,
+			  "[redis] key_prefix \"%s\": must be 1..%d printable characters without "
+			  "spaces or braces", v ? v : "", STORE_PREFIX_MAX);
+		goto fail;
+	}
+	util_strlcpy(s->prefix, v, sizeof s->prefix);
+	s->maxlen = conf_int(conf, "redis", "stream_maxlen");
+	if (s->maxlen < 1)
+		s->maxlen = 1000000;
+	snprintf(s->maxlen_text, sizeof s->maxlen_text, "%lld", s->maxlen);
+	snprintf(s->key_exp, sizeof s->key_exp, "%s:{bl}:exp", s->prefix);
+	snprintf(s->key_changes, sizeof s->key_changes, "%s:{bl}:changes", s->prefix);
+
+	names = conf_list(conf, "lists", "names");
+	while (names != NULL && names[n] != NULL)
+		n++;
+	s->lists = calloc(n + 1, sizeof *s->lists);
+	if (s->lists == NULL) {
+		util_errf(err, errlen, "store: out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!listing_valid_list_name(names[i])) {
+			util_errf(err, errlen,
+				  "[lists] names: \"%s\" is not a valid list name (1..63 of "
+				  "a-z 0-9 _ -, starting with a letter)", names[i]);
+			goto fail;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0) {
+				util_errf(err, errlen, "[lists] names: \"%s\" given twice", names[i]);
+				goto fail;
+			}
+		s->lists[i] = strdup(names[i]);
+		if (s->lists[i] == NULL) {
+			util_errf(err, errlen, "store: out of memory");
+			goto fail;
+		}
+	}
+
+	st = store_connect(s);
+	if (st != STORE_OK) {
+		util_errf(err, errlen, "%s", s->err);
+		if (status_out)
+			*status_out = st;
+		store_free(s);
+		return NULL;
+	}
+	if (status_out)
+		*status_out = STORE_OK;
+	return s;
+fail:
+	store_free(s);
+	return NULL;
+}
+
+void store_close(cr_store *s)
+{
+	store_free(s);
+}
+
+const char *store_error(const cr_store *s)
+{
+	return s != NULL ? s->err : "store: no connection";
+}
+
+int store_list_known(const cr_store *s, const char *list)
+{
+	if (s == NULL || list == NULL)
+		return 0;
+	for (char **l = s->lists; *l; l++)
+		if (strcmp(*l, list) == 0)
+			return 1;
+	return 0;
+}
+
+const char *const *store_lists(const cr_store *s)
+{
+	return (const char *const *)s->lists;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static int store_check_list(cr_store *s, const char *list)
+{
+	if (!store_list_known(s, list)) {
+		store_set_err(s, "list \"%s\": not configured in [lists] names", list ? list : "");
+		return STORE_EINVAL;
+	}
+	return STORE_OK;
+}
+
+static void store_list_key(const cr_store *s, const char *list, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:{bl}:list:%s", s->prefix, list);
+}
+
+static int store_entry_key(cr_store *s, const struct listing_entry *e, char *buf, size_t len)
+{
+	if (listing_format_key(e, buf, len) < 0) {
+		store_set_err(s, "entry key does not fit in %zu bytes", len);
+		return STORE_EINVAL;
+	}
+	return STORE_OK;
+}
+
+/* Runs a script: EVALSHA, loading it first; EVAL when the server forgot it
+ * (NOSCRIPT after a restart or SCRIPT FLUSH) or refuses SCRIPT LOAD. */
+static redisReply *store_script(cr_store *s, enum store_script_id id, const char *what,
+				int nkeys, const char **keys, int nargs, const char **args,
+				const size_t *arglens)
+{
+	int argc = 3 + nkeys + nargs;
+	const char **argv = malloc((size_t)argc * sizeof *argv);
+	size_t *lens = malloc((size_t)argc * sizeof *lens);
+	char nk[16];
+	redisReply *r = NULL;
+
+	if (argv == NULL || lens == NULL) {
+		store_set_err(s, "store: out of memory");
+		goto out;
+	}
+	if (!s->sha[id][0] && !s->script_load_denied) {
+		const char *la[3] = { "SCRIPT", "LOAD", store_script_src[id] };
+		redisReply *lr = redisCommandArgv(s->c, 3, la, NULL);
+		if (lr == NULL) {
+			store_check_reply(s, NULL, what);
+			goto out;
+		}
+		if (lr->type == REDIS_REPLY_STRING && lr->len == 40)
+			memcpy(s->sha[id], lr->str, 41);
+		else
+			s->script_load_denied = 1;
+		freeReplyObject(lr);
+	}
+	snprintf(nk, sizeof nk, "%d", nkeys);
+	argv[1] = s->sha[id];
+	argv[2] = nk;
+	lens[1] = strlen(s->sha[id]);
+	lens[2] = strlen(nk);
+	for (int i = 0; i < nkeys; i++) {
+		argv[3 + i] = keys[i];
+		lens[3 + i] = strlen(keys[i]);
+	}
+	for (int i = 0; i < nargs; i++) {
+		argv[3 + nkeys + i] = args[i];
+		lens[3 + nkeys + i] = arglens ? arglens[i] : strlen(args[i]);
+	}
+	if (s->sha[id][0]) {
+		argv[0] = "EVALSHA";
+		lens[0] = 7;
+		r = redisCommandArgv(s->c, argc, argv, lens);
+		if (r == NULL || r->type != REDIS_REPLY_ERROR || strncmp(r->str, "NOSCRIPT", 8) != 0) {
+			free(argv);
+			free(lens);
+			return store_check_reply(s, r, what);
+		}
+		freeReplyObject(r); /* the EVAL below caches it again under the same SHA1 */
+	}
+	argv[0] = "EVAL";
+	lens[0] = 4;
+	argv[1] = store_script_src[id];
+	lens[1] = strlen(store_script_src[id]);
+	r = redisCommandArgv(s->c, argc, argv, lens);
+	free(argv);
+	free(lens);
+	return store_check_reply(s, r, what);
+out:
+	free(argv);
+	free(lens);
+	return NULL;
+}
+
+static int store_unexpected(cr_store *s, const char *what, const redisReply *r)
+{
+	store_set_err(s, "redis %s: %s: unexpected reply type %d", s->server, what,
+		      r ? r->type : -1);
+	return STORE_EUNAVAIL;
+}
+
+/* Fills e's key part from a stored field and its value part from val. */
+static int store_decode(const char *list, const char *field, const char *val, size_t vlen,
+			struct listing_entry *e)
+{
+	char err[256];
+
+	if (listing_parse_key(field, e, err, sizeof err) < 0) {
+		log_warn("store: list %s: skipping bad key \"%s\": %s", list, field, err);
+		return -1;
+	}
+	if (val != NULL && listing_decode_value(val, vlen, e) < 0) {
+		log_warn("store: list %s: skipping \"%s\": bad value \"%.*s\"", list, field,
+			 (int)(vlen > 200 ? 200 : vlen), val);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- single entries */
+
+int store_entry_add(cr_store *s, const char *list, const struct listing_entry *e, int replace)
+{
+	char key_list[STORE_KEYNAME_MAX], field[LISTING_KEY_MAX], val[LISTING_VALUE_MAX];
+	char exp[24], now[24];
+	struct listing_entry copy;
+	const char *keys[3], *args[7];
+	redisReply *r;
+	int st;
+
+	if ((st = store_check_list(s, list)) != STORE_OK)
+		return st;
+	copy = *e;
+	if (copy.added == 0)
+		copy.added = util_now();
+	if ((st = store_entry_key(s, &copy, field, sizeof field)) != STORE_OK)
+		return st;
+	if (listing_encode_value(&copy, val, sizeof val) < 0) {
+		store_set_err(s, "entry %s: value does not fit in %d bytes", field,
+			      LISTING_VALUE_MAX);
+		return STORE_EINVAL;
+	}
+	if ((st = store_ready(s)) != STORE_OK)
+		return st;
+	store_list_key(s, list, key_list, sizeof key_list);
+	snprintf(exp, sizeof exp, "%" PRId64, copy.expires > 0 ? copy.expires : (int64_t)0);
+	snprintf(now, sizeof now, "%" PRId64, util_now());
+	keys[0] = key_list;
+	keys[1] = s->key_exp;
+	keys[2] = s->key_changes;
+	args[0] = field;
+	args[1] = val;
+	args[2] = exp;
+	args[3] = replace ? "1" : "0";
+	args[4] = list;
+	args[5] = s->maxlen_text;
+	args[6] = now;
+	r = store_script(s, SCRIPT_ADD, "add", 3, keys, 7, args, NULL);
+	if (r == NULL)
+		return STORE_EUNAVAIL;
+	if (r->type == REDIS_REPLY_NIL) {
+		freeReplyObject(r);
+		store_set_err(s, "%s: %s is already listed", list, field);
+		return STORE_EEXIST;
+	}
+	if (r->type != REDIS_REPLY_STRING) {
+		st = store_unexpected(s, "add", r);
+		freeReplyObject(r);
+		return st;
+	}
+	freeReplyObject(r);
+	return STORE_OK;
+}
+
+int store_entry_del(cr_store *s, const char *list, const struct listing_entry *key)
+{
+	char key_list[STORE_KEYNAME_MAX], field[LISTING_KEY_MAX];
+	const char *keys[3], *args[3];
+	redisReply *r;
+	int st;
+
+	if ((st = store_check_list(s, list)) != STORE_OK)
+		return st;
+	if ((st = store_entry_key(s, key, field, sizeof field)) != STORE_OK)
+		return st;
+	if ((st = store_ready(s)) != STORE_OK)
+		return st;
+	store_list_key(s, list, key_list, sizeof key_list);
+	keys[0] = key_list;
+	keys[1] = s->key_exp;
+	keys[2] = s->key_changes;
+	args[0] = field;
+	args[1] = list;
+	args[2] = s->maxlen_text;
+	r = store_script(s, SCRIPT_DEL, "del", 3, keys, 3, args, NULL);
+	if (r == NULL)
+		return STORE_EUNAVAIL;
+	if (r->type == REDIS_REPLY_NIL) {
+		freeReplyObject(r);
+		store_set_err(s, "%s: %s is not listed", list, field);
+		return STORE_NOTFOUND;
+	}
+	st = r->type == REDIS_REPLY_STRING ? STORE_OK : store_unexpected(s, "del", r);
+	freeReplyObject(r);
+	return st;
+}
+
+int store_entry_get(cr_store *s, const char *list, const struct listing_entry *key,
+		    struct listing_entry *out)
+{
+	char key_list[STORE_KEYNAME_MAX], field[LISTING_KEY_MAX];
+	const char *argv[3];
+	redisReply *r;
+	int st;
+
+	if ((st = store_check_list(s, list)) != STORE_OK)
+		return st;
+	if ((st = store_entry_key(s, key, field, sizeof field)) != STORE_OK)
+		return st;
+	if ((st = store_ready(s)) != STORE_OK)
+		return st;
+	store_list_key(s, list, key_list, sizeof key_list);
+	argv[0] = "HGET";
+	argv[1] = key_list;
+	argv[2] = field;
+	r = store_argv(s, "HGET", 3, argv, NULL);
+	if (r == NULL)
+		return STORE_EUNAVAIL;
+	if (r->type == REDIS_REPLY_NIL) {
+		freeReplyObject(r);
+		store_set_err(s, "%s: %s is not listed", list, field);
+		return STORE_NOTFOUND;
+	}
+	if (r->type != REDIS_REPLY_STRING) {
+		st = store_unexpected(s, "HGET", r);
+		freeReplyObject(r);
+		return st;
+	}
+	memset(out, 0, sizeof *out);
+	if (store_decode(list, field, r->str, r->len, out) < 0) {
+		store_set_err(s, "%s: %s: stored value does not decode", list, field);
+		freeReplyObject(r);
+		return STORE_EUNAVAIL;
+	}
+	freeReplyObject(r);
+	return STORE_OK;
+}
+
+int store_list_scan(cr_store *s, const char *list, store_entry_fn fn, void *ud)
+{
+	char key_list[STORE_KEYNAME_MAX], cursor[32] = "0";
+	int st;
+
+	if ((st = store_check_list(s, list)) != STORE_OK)
+		return st;
+	if ((st = store_ready(s)) != STORE_OK)
+		return st;
+	store_list_key(s, list, key_list, sizeof key_list);
+	do {
+		const char *argv[5] = { "HSCAN", key_list, cursor, "COUNT", "1000" };
+		redisReply *r = store_argv(s, "HSCAN", 5, argv, NULL);
+		redisReply *kv;
+
+		if (r == NULL)
+			return STORE_EUNAVAIL;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			st = store_unexpected(s, "HSCAN", r);
+			freeReplyObject(r);
+			return st;
+		}
+		util_strlcpy(cursor, r->element[0]->str, sizeof cursor);
+		kv = r->element[1];
+		for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+			struct listing_entry e;
+			if (kv->element[i]->type != REDIS_REPLY_STRING ||
+			    kv->element[i + 1]->type != REDIS_REPLY_STRING)
+				continue;
+			memset(&e, 0, sizeof e);
+			if (store_decode(list, kv->element[i]->str, kv->element[i + 1]->str,
+					 kv->element[i + 1]->len, &e) < 0)
+				continue;
+			if (fn(ud, list, &e) != 0) {
+				freeReplyObject(r);
+				return STORE_OK;
+			}
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	return STORE_OK;
+}
+
+int store_list_count(cr_store *s, const char *list, long long *count)
+{
+	char key_list[STORE_KEYNAME_MAX];
+	const char *argv[2];
+	redisReply *r;
+	int st;
+
+	if ((st = store_check_list(s, list)) != STORE_OK)
+		return st;
+	if ((st = store_ready(s)) != STORE_OK)
+		return st;
+	store_list_key(s, list, key_list, sizeof key_list);
+	argv[0] = "HLEN";
+	argv[1] = key_list;
+	r = store_argv(s, "HLEN", 2, argv, NULL);
+	if (r == NULL)
+		return STORE_EUNAVAIL;
+	if (r->type != REDIS_REPLY_INTEGER) {
+		st = store_unexpected(s, "HLEN", r);
+		freeReplyObject(r);
+		return st;
+	}
+	*count = r->integer;
+	freeReplyObject(r);
+	return STORE_OK;
+}
+
+/* ---------------------------------------------------------------- query */
+
+/* One covering key of a query, most specific first. */
+struct store_cand {
+	char key[LISTING_KEY_MAX];
+	enum listing_kind kind;
+	bool exclude;
+	uint8_t len;      /* LISTING_ADDR: prefix length (128-bit space) */
+	const char *name; /* domains: points into the query's name */
+	int via;          /* STORE_VIA_* if this candidate decides */
+};
+
+/* Every key that covers `what`, most specific first; at equal specificity the
+ * exclusion comes first, so "!k" beats "k" (as in rbldnsd). */
+static int store_query_keys(cr_store *s, const struct listing_entry *what,
+			    struct store_cand *c, size_t *nout)
+{
+	size_t n = 0;
+
+	if (what->kind == LISTING_ADDR) {
+		unsigned lo = (addr_is_v4(&what->prefix.addr) && what->prefix.len >= 96) ? 96 : 0;
+		for (int l = what->prefix.len; l >= (int)lo; l--) {
+			for (int ex = 1; ex >= 0; ex--) {
+				struct listing_entry k;
+				memset(&k, 0, sizeof k);
+				k.kind = LISTING_ADDR;
+				k.exclude = ex;
+				k.prefix.addr = what->prefix.addr;
+				addr_mask(&k.prefix.addr, (unsigned)l);
+				k.prefix.len = (uint8_t)l;
+				if (listing_format_key(&k, c[n].key, sizeof c[n].key) < 0)
+					goto toolong;
+				c[n].kind = LISTING_ADDR;
+				c[n].exclude = ex;
+				c[n].len = (uint8_t)l;
+				c[n].name = NULL;
+				c[n].via = l == what->prefix.len ? STORE_VIA_EXACT : STORE_VIA_PREFIX;
+				n++;
+			}
+		}
+	} else {
+		const char *name = what->name;
+		enum listing_kind kind = what->kind;
+		int via = STORE_VIA_EXACT;
+		while (name != NULL && n + 2 <= STORE_QUERY_KEYS) {
+			for (int ex = 1; ex >= 0; ex--) {
+				struct listing_entry k;
+				memset(&k, 0, sizeof k);
+				k.kind = kind;
+				k.exclude = ex;
+				util_strlcpy(k.name, name, sizeof k.name);
+				if (listing_format_key(&k, c[n].key, sizeof c[n].key) < 0)
+					goto toolong;
+				c[n].kind = kind;
+				c[n].exclude = ex;
+				c[n].len = 0;
+				c[n].name = name;
+				c[n].via = via;
+				n++;
+			}
+			/* above the queried name only wildcards can cover it */
+			kind = LISTING_WILDCARD;
+			via = STORE_VIA_WILDCARD;
+			name = dname_parent(name);
+		}
+	}
+	*nout = n;
+	return STORE_OK;
+toolong:
+	store_set_err(s, "query: key does not fit");
+	return STORE_EINVAL;
+}
+
+int store_query(cr_store *s, const struct listing_entry *what, struct store_match *out,
+		size_t max)
+{
+	struct store_cand *cand = NULL;
+	const char **argv = NULL;
+	size_t ncand = 0, nout = 0, nlists = 0;
+	int64_t now = util_now();
+	int st, sent = 0;
+
+	if (what->kind == LISTING_ADDR && what->prefix.len > 128) {
+		store_set_err(s, "query: prefix length %u out of range", what->prefix.len);
+		return STORE_EINVAL;
+	}
+	if (what->kind != LISTING_ADDR && what->name[0] == '\0') {
+		store_set_err(s, "query: empty domain name");
+		return STORE_EINVAL;
+	}
+	if ((st = store_ready(s)) != STORE_OK)
+		return st;
+	cand = calloc(STORE_QUERY_KEYS, sizeof *cand);
+	argv = calloc(STORE_QUERY_KEYS + 2, sizeof *argv);
+	if (cand == NULL || argv == NULL) {
+		store_set_err(s, "store: out of memory");
+		st = STORE_EUNAVAIL;
+		goto out;
+	}
+	if ((st = store_query_keys(s, what, cand, &ncand)) != STORE_OK)
+		goto out;
+	for (char **l = s->lists; *l; l++)
+		nlists++;
+
+	/* One HMGET per list, all in one pipeline. */
+	{
+		char key_list[STORE_KEYNAME_MAX];
+		argv[0] = "HMGET";
+		argv[1] = key_list;
+		for (size_t i = 0; i < ncand; i++)
+			argv[2 + i] = cand[i].key;
+		for (size_t li = 0; li < nlists; li++) {
+			store_list_key(s, s->lists[li], key_list, sizeof key_list);
+			if (redisAppendCommandArgv(s->c, (int)ncand + 2, argv, NULL) != REDIS_OK) {
+				store_set_err(s, "redis %s: HMGET: cannot queue command", s->server);
+				st = STORE_EUNAVAIL;
+				goto out;
+			}
+			sent++;
+		}
+	}
+	st = STORE_OK;
+	for (size_t li = 0; li < nlists; li++) {
+		redisReply *r = NULL;
+		if (redisGetReply(s->c, (void **)&r) != REDIS_OK)
+			r = NULL;
+		sent--;
+		r = store_check_reply(s, r, "HMGET");
+		if (r == NULL) {
+			st = STORE_EUNAVAIL;
+			if (s->c == NULL)
+				break;
+			continue; /* read the other replies to keep the pipeline in step */
+		}
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != ncand) {
+			st = store_unexpected(s, "HMGET", r);
+			freeReplyObject(r);
+			continue;
+		}
+		for (size_t i = 0; i < ncand && st == STORE_OK; i++) {
+			redisReply *v = r->element[i];
+			struct listing_entry e;
+			struct store_match *m;
+			if (v->type != REDIS_REPLY_STRING)
+				continue;
+			memset(&e, 0, sizeof e);
+			e.kind = cand[i].kind;
+			e.exclude = cand[i].exclude;
+			if (e.kind == LISTING_ADDR) {
+				e.prefix.addr = what->prefix.addr;
+				addr_mask(&e.prefix.addr, cand[i].len);
+				e.prefix.len = cand[i].len;
+			} else {
+				util_strlcpy(e.name, cand[i].name, sizeof e.name);
+			}
+			if (listing_decode_value(v->str, v->len, &e) < 0) {
+				log_warn("store: list %s: skipping \"%s\": bad value", s->lists[li],
+					 cand[i].key);
+				continue;
+			}
+			if (listing_expired(&e, now))
+				continue;
+			if (nout < max) {
+				m = &out[nout++];
+				memset(m, 0, sizeof *m);
+				util_strlcpy(m->list, s->lists[li], sizeof m->list);
+				m->entry = e;
+				m->via = e.exclude ? STORE_VIA_EXCLUSION : cand[i].via;
+			}
+			break; /* the most specific live item decides */
+		}
+		freeReplyObject(r);
+	}
+	if (st != STORE_OK)
+		goto out;
+	st = (int)nout;
+out:
+	if (sent > 0 && s->c != NULL) /* a queueing failure left replies unread */
+		store_disconnect(s);
+	free(cand);
+	free(argv);
+	return st;
+}
+
+/* ---------------------------------------------------------------- import */
+
+/* Staged expiries live in their own zset; the value of a key imported twice is
+ * the last one, so a later copy without expiry must remove the earlier copy's
+ * staged expiry.  To spot that without remembering every key we keep the
+ * 64-bit hashes of keys staged with an expiry: a hit costs one flush and a
+ * ZREM (a false hit only a harmless ZREM). */
+struct store_hashset {
+	uint64_t *slot; /* 0 = empty */
+	size_t cap, used;
+};
+
+static uint64_t store_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint8_t)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h ? h : 1;
+}
+
+static int store_hashset_has(const struct store_hashset *hs, uint64_t h)
+{
+	if (hs->cap == 0)
+		return 0;
+	for (size_t i = h & (hs->cap - 1);; i = (i + 1) & (hs->cap - 1)) {
+		if (hs->slot[i] == h)
+			return 1;
+		if (hs->slot[i] == 0)
+			return 0;
+	}
+}
+
+static int store_hashset_add(struct store_hashset *hs, uint64_t h)
+{
+	if ((hs->used + 1) * 2 > hs->cap) {
+		size_t ncap = hs->cap ? hs->cap * 2 : 1024;
+		uint64_t *ns = calloc(ncap, sizeof *ns);
+		if (ns == NULL)
+			return -1;
+		for (size_t i = 0; i < hs->cap; i++) {
+			size_t j;
+			if (hs->slot[i] == 0)
+				continue;
+			for (j = hs->slot[i] & (ncap - 1); ns[j] != 0; j = (j + 1) & (ncap - 1))
+				;
+			ns[j] = hs->slot[i];
+		}
+		free(hs->slot);
+		hs->slot = ns;
+		hs->cap = ncap;
+	}
+	for (size_t i = h & (hs->cap - 1);; i = (i + 1) & (hs->cap - 1)) {
+		if (hs->slot[i] == h)
+			return 0;
+		if (hs->slot[i] == 0) {
+			hs->slot[i] = h;
+			hs->used++;
+			return 0;
+		}
+	}
+}
+
+struct store_import {
+	cr_store *s;
+	char list[LISTING_LIST_MAX + 1];
+	char key_list[STORE_KEYNAME_MAX];
+	char key_stage[STORE_KEYNAME_MAX];
+	char key_stage_exp[STORE_KEYNAME_MAX];
+	int replace;
+	int64_t now;
+	int status;  /* first error; sticky */
+	int pending; /* replies not yet read */
+	struct store_hashset expiring;
+	/* the batch being built: HSET stage f v ... and ZADD stage_exp s f ... */
+	size_t nfields, nexp;
+	const char **hargv, **zargv;
+	size_t *hlen, *zlen;
+	char *arena; /* keys and values of the batch */
+	size_t arena_used, arena_size;
+	char (*scores)[24];
+};
+
+static void store_import_free(store_import *im)
+{
+	if (im == NULL)
+		return;
+	free(im->hargv);
+	free(im->zargv);
+	free(im->hlen);
+	free(im->zlen);
+	free(im->arena);
+	free(im->scores);
+	free(im->expiring.slot);
+	free(im);
+}
+
+store_import *store_import_begin(cr_store *s, const char *list, int replace)
+{
+	store_import *im;
+	uint8_t rnd[8];
+	char hex[17];
+	size_t nargs = 2 + 2 * (size_t)STORE_IMPORT_BATCH;
+
+	if (store_check_list(s, list) != STORE_OK)
+		return NULL;
+	if (store_ready(s) != STORE_OK)
+		return NULL;
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+		store_set_err(s, "import: getrandom: %s", strerror(errno));
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof rnd; i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	im = calloc(1, sizeof *im);
+	if (im == NULL)
+		goto oom;
+	im->s = s;
+	im->replace = replace ? 1 : 0;
+	im->now = util_now();
+	util_strlcpy(im->list, list, sizeof im->list);
+	store_list_key(s, list, im->key_list, sizeof im->key_list);
+	snprintf(im->key_stage, sizeof im->key_stage, "%s:{bl}:import:%s", s->prefix, hex);
+	snprintf(im->key_stage_exp, sizeof im->key_stage_exp, "%s:{bl}:import:%s:exp", s->prefix,
+		 hex);
+	im->arena_size = (size_t)STORE_IMPORT_BATCH * (LISTING_KEY_MAX + LISTING_VALUE_MAX);
+	im->arena = malloc(im->arena_size);
+	im->hargv = malloc(nargs * sizeof *im->hargv);
+	im->hlen = malloc(nargs * sizeof *im->hlen);
+	im->zargv = malloc(nargs * sizeof *im->zargv);
+	im->zlen = malloc(nargs * sizeof *im->zlen);
+	im->scores = malloc(STORE_IMPORT_BATCH * sizeof *im->scores);
+	if (!im->arena || !im->hargv || !im->hlen || !im->zargv || !im->zlen || !im->scores)
+		goto oom;
+	return im;
+oom:
+	store_import_free(im);
+	store_set_err(s, "import: out of memory");
+	return NULL;
+}
+
+static int store_import_append(store_import *im, int argc, const char **argv, const size_t *len)
+{
+	cr_store *s = im->s;
+	if (s->c == NULL || redisAppendCommandArgv(s->c, argc, argv, len) != REDIS_OK) {
+		store_set_err(s, "redis %s: import: cannot queue command", s->server);
+		store_disconnect(s);
+		im->pending = 0;
+		return STORE_EUNAVAIL;
+	}
+	im->pending++;
+	return STORE_OK;
+}
+
+/* Reads replies until at most `keep` are outstanding; reads past an error
+ * reply so the connection stays in step, and returns (and keeps in s->err)
+ * the first error. */
+static int store_import_drain(store_import *im, int keep)
+{
+	cr_store *s = im->s;
+	char first[STORE_ERR_MAX] = "";
+	int st = STORE_OK;
+
+	while (im->pending > keep) {
+		redisReply *r = NULL;
+		if (s->c == NULL || redisGetReply(s->c, (void **)&r) != REDIS_OK)
+			r = NULL;
+		im->pending--;
+		r = store_check_reply(s, r, "import");
+		if (r != NULL) {
+			freeReplyObject(r);
+			continue;
+		}
+		if (st == STORE_OK)
+			util_strlcpy(first, s->err, sizeof first);
+		st = STORE_EUNAVAIL;
+		if (s->c == NULL) {
+			im->pending = 0;
+			break;
+		}
+	}
+	if (st != STORE_OK)
+		util_strlcpy(s->err, first, sizeof s->err);
+	return st;
+}
+
+static int store_import_flush(store_import *im)
+{
+	const char *ex[3] = { "EXPIRE", NULL, STORE_IMPORT_TTL };
+	int st;
+
+	if (im->nfields > 0) {
+		im->hargv[0] = "HSET";
+		im->hargv[1] = im->key_stage;
+		im->hlen[0] = 4;
+		im->hlen[1] = strlen(im->key_stage);
+		if ((st = store_import_append(im, 2 + 2 * (int)im->nfields, im->hargv, im->hlen)))
+			return st;
+		ex[1] = im->key_stage;
+		if ((st = store_import_append(im, 3, ex, NULL)))
+			return st;
+	}
+	if (im->nexp > 0) {
+		im->zargv[0] = "ZADD";
+		im->zargv[1] = im->key_stage_exp;
+		im->zlen[0] = 4;
+		im->zlen[1] = strlen(im->key_stage_exp);
+		if ((st = store_import_append(im, 2 + 2 * (int)im->nexp, im->zargv, im->zlen)))
+			return st;
+		ex[1] = im->key_stage_exp;
+		if ((st = store_import_append(im, 3, ex, NULL)))
+			return st;
+	}
+	im->nfields = 0;
+	im->nexp = 0;
+	im->arena_used = 0;
+	return store_import_drain(im, STORE_IMPORT_INFLIGHT);
+}
+
+int store_import_add(store_import *im, const struct listing_entry *e)
+{
+	cr_store *s = im->s;
+	struct listing_entry copy;
+	char *field, *val;
+	int kl, vl;
+	uint64_t h;
+
+	if (im->status != STORE_OK)
+		return im->status;
+	copy = *e;
+	if (copy.added == 0)
+		copy.added = im->now;
+	field = im->arena + im->arena_used;
+	kl = listing_format_key(&copy, field, LISTING_KEY_MAX);
+	if (kl < 0) {
+		store_set_err(s, "import: entry key does not fit");
+		return STORE_EINVAL; /* the caller's bad entry; the import can go on */
+	}
+	val = field + kl + 1;
+	vl = listing_encode_value(&copy, val, LISTING_VALUE_MAX);
+	if (vl < 0) {
+		store_set_err(s, "import: %s: value does not fit", field);
+		return STORE_EINVAL;
+	}
+	im->arena_used += (size_t)kl + 1 + (size_t)vl + 1;
+	im->hargv[2 + 2 * im->nfields] = field;
+	im->hlen[2 + 2 * im->nfields] = (size_t)kl;
+	im->hargv[3 + 2 * im->nfields] = val;
+	im->hlen[3 + 2 * im->nfields] = (size_t)vl;
+	im->nfields++;
+	h = store_hash(field, (size_t)kl);
+	if (copy.expires > 0) {
+		int sl = snprintf(im->scores[im->nexp], sizeof im->scores[0], "%" PRId64,
+				  copy.expires);
+		im->zargv[2 + 2 * im->nexp] = im->scores[im->nexp];
+		im->zlen[2 + 2 * im->nexp] = (size_t)sl;
+		im->zargv[3 + 2 * im->nexp] = field;
+		im->zlen[3 + 2 * im->nexp] = (size_t)kl;
+		im->nexp++;
+		if (store_hashset_add(&im->expiring, h) < 0) {
+			store_set_err(s, "import: out of memory");
+			return (im->status = STORE_EUNAVAIL);
+		}
+	} else if (store_hashset_has(&im->expiring, h)) {
+		/* this later copy has no expiry: send what came before, then drop
+		 * the earlier copy's staged expiry */
+		const char *zr[3] = { "ZREM", im->key_stage_exp, field };
+		size_t zl[3] = { 4, strlen(im->key_stage_exp), (size_t)kl };
+		char keep[LISTING_KEY_MAX];
+		memcpy(keep, field, (size_t)kl + 1);
+		zr[2] = keep;
+		if ((im->status = store_import_flush(im)) != STORE_OK)
+			return im->status;
+		return (im->status = store_import_append(im, 3, zr, zl));
+	}
+	if (im->nfields >= STORE_IMPORT_BATCH)
+		im->status = store_import_flush(im);
+	return im->status;
+}
+
+/* Best effort: a failed or abandoned import leaves no staging keys behind
+ * (they would expire after STORE_IMPORT_TTL anyway). */
+static void store_import_cleanup(store_import *im)
+{
+	cr_store *s = im->s;
+	char saved[STORE_ERR_MAX];
+	const char *argv[3] = { "DEL", im->key_stage, im->key_stage_exp };
+	redisReply *r;
+
+	util_strlcpy(saved, s->err, sizeof saved);
+	if (s->c != NULL && im->pending > 0)
+		store_import_drain(im, 0);
+	if (store_ready(s) == STORE_OK) {
+		r = store_argv(s, "DEL", 3, argv, NULL);
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+	util_strlcpy(s->err, saved, sizeof s->err);
+}
+
+int store_import_commit(store_import *im, long long *entries_out)
+{
+	cr_store *s = im->s;
+	const char *keys[5], *args[3];
+	redisReply *r;
+	int st = im->status;
+
+	if (st == STORE_OK)
+		st = store_import_flush(im);
+	if (st == STORE_OK)
+		st = store_import_drain(im, 0);
+	if (st == STORE_OK && s->c == NULL) {
+		store_set_err(s, "redis %s: import: connection lost", s->server);
+		st = STORE_EUNAVAIL;
+	}
+	if (st != STORE_OK) {
+		store_import_cleanup(im);
+		store_import_free(im);
+		return st;
+	}
+	keys[0] = im->key_stage;
+	keys[1] = im->key_stage_exp;
+	keys[2] = im->key_list;
+	keys[3] = s->key_exp;
+	keys[4] = s->key_changes;
+	args[0] = im->list;
+	args[1] = im->replace ? "1" : "0";
+	args[2] = s->maxlen_text;
+	if (s->command_ms < STORE_COMMIT_TIMEOUT_MS)
+		redisSetTimeout(s->c, store_tv(STORE_COMMIT_TIMEOUT_MS));
+	r = store_script(s, SCRIPT_COMMIT, "import commit", 5, keys, 3, args, NULL);
+	if (s->c != NULL)
+		redisSetTimeout(s->c, store_tv(s->command_ms));
+	if (r == NULL) {
+		st = STORE_EUNAVAIL;
+	} else if (r->type != REDIS_REPLY_INTEGER) {
+		st = store_unexpected(s, "import commit", r);
+	} else {
+		if (entries_out)
+			*entries_out = r->integer;
+		st = STORE_OK;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	if (st != STORE_OK)
+		store_import_cleanup(im);
+	store_import_free(im);
+	return st;
+}
+
+void store_import_abort(store_import *im)
+{
+	if (im == NULL)
+		return;
+	store_import_cleanup(im);
+	store_import_free(im);
+}
+
+/* ---------------------------------------------------------------- stream */
+
+struct store_id {
+	uint64_t ms, seq;
+};
+
+static int store_parse_id(const char *s, struct store_id *id)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	id->ms = strtoull(s, &end, 10);
+	if (errno || *end != '-' || end[1] < '0' || end[1] > '9')
+		return -1;
+	id->seq = strtoull(end + 1, &end, 10);
+	if (errno || *end != '\0')
+		return -1;
+	return 0;
+}
+
+static int store_id_cmp(const struct store_id *a, const struct store_id *b)
+{
+	if (a->ms != b->ms)
+		return a->ms < b->ms ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return 0;
+}
+
+/* Value of field name in a flat name/value array reply (XINFO STREAM). */
+static const redisReply *store_field(const redisReply *r, const char *name)
+{
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (size_t i = 0; i + 1 < r->elements; i += 2)
+		if ((r->element[i]->type == REDIS_REPLY_STRING ||
+		     r->element[i]->type == REDIS_REPLY_STATUS) &&
+		    strcmp(r->element[i]->str, name) == 0)
+			return r->element[i + 1];
+	return NULL;
+}
+
+static int store_id_field(const redisReply *info, const char *name, struct store_id *id)
+{
+	const redisReply *v = store_field(info, name);
+	if (v == NULL || (v->type != REDIS_REPLY_STRING && v->type != REDIS_REPLY_STATUS))
+		return -1;
+	return store_parse_id(v->str, id);
+}
+
+/* Sends argv[0..n) wrapped in MULTI/EXEC and returns EXEC's array, or NULL. */
+static redisReply *store_transaction(cr_store *s, const char *what, int n, int *argcs,
+				     const char ***argvs)
+{
+	const char *multi[1] = { "MULTI" }, *exec[1] = { "EXEC" };
+	redisReply *result = NULL;
+	int queued = 0, ok = 1;
+
+	if (redisAppendCommandArgv(s->c, 1, multi, NULL) != REDIS_OK)
+		goto broken;
+	queued++;
+	for (int i = 0; i < n; i++) {
+		if (redisAppendCommandArgv(s->c, argcs[i], argvs[i], NULL) != REDIS_OK)
+			goto broken;
+		queued++;
+	}
+	if (redisAppendCommandArgv(s->c, 1, exec, NULL) != REDIS_OK)
+		goto broken;
+	queued++;
+	for (int i = 0; i < queued; i++) {
+		redisReply *r = NULL;
+		if (redisGetReply(s->c, (void **)&r) != REDIS_OK) {
+			store_check_reply(s, NULL, what);
+			if (result)
+				freeReplyObject(result);
+			return NULL;
+		}
+		if (i + 1 < queued) {
+			/* MULTI's +OK and each +QUEUED; an -ERR/-NOPERM here aborts EXEC */
+			if (ok && store_check_reply(s, r, what) == NULL)
+				ok = 0;
+			else
+				freeReplyObject(r);
+			continue;
+		}
+		result = r;
+	}
+	if (!ok) {
+		freeReplyObject(result);
+		return NULL;
+	}
+	result = store_check_reply(s, result, what);
+	if (result != NULL && result->type != REDIS_REPLY_ARRAY) {
+		store_unexpected(s, what, result);
+		freeReplyObject(result);
+		return NULL;
+	}
+	if (result != NULL && result->elements != (size_t)n) {
+		store_set_err(s, "redis %s: %s: EXEC answered %zu replies for %d commands",
+			      s->server, what, result->elements, n);
+		freeReplyObject(result);
+		return NULL;
+	}
+	return result;
+broken:
+	store_set_err(s, "redis %s: %s: cannot queue command", s->server, what);
+	store_disconnect(s);
+	return NULL;
+}
+
+int store_snapshot(cr_store *s, const char *const *lists, store_entry_fn fn, void *ud,
+		   char pos_out[STORE_POS_MAX])
+{
+	const char *const *names = lists ? lists : (const char *const *)s->lists;
+	size_t n = 0;
+	int *argcs = NULL, st;
+	const char ***argvs = NULL;
+	char (*keys)[STORE_KEYNAME_MAX] = NULL;
+	const char *exists[2] = { "EXISTS", s->key_changes };
+	const char *xinfo[3] = { "XINFO", "STREAM", s->key_changes };
+	redisReply *res = NULL;
+	int64_t now = util_now();
+	int stop = 0;
+
+	while (names[n] != NULL) {
+		if ((st = store_check_list(s, names[n])) != STORE_OK)
+			return st;
+		n++;
+	}
+	if ((st = store_ready(s)) != STORE_OK)
+		return st;
+	argcs = calloc(n + 2, sizeof *argcs);
+	argvs = calloc(n + 2, sizeof *argvs);
+	keys = calloc(n + 1, sizeof *keys);
+	if (argcs == NULL || argvs == NULL || keys == NULL) {
+		store_set_err(s, "store: out of memory");
+		st = STORE_EUNAVAIL;
+		goto out;
+	}
+	argcs[0] = 2;
+	argvs[0] = exists;
+	argcs[1] = 3;
+	argvs[1] = xinfo;
+	for (size_t i = 0; i < n; i++) {
+		store_list_key(s, names[i], keys[i], sizeof keys[i]);
+		argcs[2 + i] = 2;
+		argvs[2 + i] = calloc(2, sizeof(char *));
+		if (argvs[2 + i] == NULL) {
+			store_set_err(s, "store: out of memory");
+			st = STORE_EUNAVAIL;
+			goto out;
+		}
+		argvs[2 + i][0] = "HGETALL";
+		argvs[2 + i][1] = keys[i];
+	}
+	/* Redis runs MULTI..EXEC with nothing in between: the lists and the
+	 * stream position are from the same instant. */
+	/* whole lists come back in one reply: allow it the commit's time */
+	if (s->command_ms < STORE_COMMIT_TIMEOUT_MS)
+		redisSetTimeout(s->c, store_tv(STORE_COMMIT_TIMEOUT_MS));
+	res = store_transaction(s, "snapshot", (int)n + 2, argcs, argvs);
+	if (s->c != NULL)
+		redisSetTimeout(s->c, store_tv(s->command_ms));
+	if (res == NULL) {
+		st = STORE_EUNAVAIL;
+		goto out;
+	}
+	/* The position is the stream's last generated id, not its last entry:
+	 * after a trim to nothing the stream is empty but its history is not. */
+	if (res->element[0]->type != REDIS_REPLY_INTEGER) {
+		st = store_unexpected(s, "snapshot EXISTS", res->element[0]);
+		goto out;
+	}
+	if (res->element[0]->integer == 0) {
+		util_strlcpy(pos_out, "0-0", STORE_POS_MAX);
+	} else {
+		const redisReply *g = store_field(res->element[1], "last-generated-id");
+		struct store_id id;
+		if (g == NULL || g->type != REDIS_REPLY_STRING || store_parse_id(g->str, &id) < 0) {
+			st = store_unexpected(s, "snapshot XINFO", res->element[1]);
+			goto out;
+		}
+		util_strlcpy(pos_out, g->str, STORE_POS_MAX);
+	}
+	for (size_t i = 0; i < n && !stop; i++) {
+		const redisReply *kv = res->element[2 + i];
+		if (kv->type != REDIS_REPLY_ARRAY) {
+			st = store_unexpected(s, "snapshot HGETALL", kv);
+			goto out;
+		}
+		for (size_t j = 0; j + 1 < kv->elements; j += 2) {
+			struct listing_entry e;
+			if (kv->element[j]->type != REDIS_REPLY_STRING ||
+			    kv->element[j + 1]->type != REDIS_REPLY_STRING)
+				continue;
+			memset(&e, 0, sizeof e);
+			if (store_decode(names[i], kv->element[j]->str, kv->element[j + 1]->str,
+					 kv->element[j + 1]->len, &e) < 0)
+				continue;
+			if (listing_expired(&e, now))
+				continue;
+			if (fn(ud, names[i], &e) != 0) {
+				stop = 1;
+				break;
+			}
+		}
+	}
+	st = STORE_OK;
+out:
+	if (argvs != NULL)
+		for (size_t i = 0; i < n; i++)
+			free(argvs[2 + i]);
+	free(argcs);
+	free(argvs);
+	free(keys);
+	if (res != NULL)
+		freeReplyObject(res);
+	return st;
+}
+
+/* String value of field name in a stream entry [id, [f, v, ...]], or NULL. */
+static const char *store_entry_field(const redisReply *ent, const char *name)
+{
+	const redisReply *fv;
+	if (ent == NULL || ent->type != REDIS_REPLY_ARRAY || ent->elements != 2)
+		return NULL;
+	fv = ent->element[1];
+	if (fv->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (size_t i = 0; i + 1 < fv->elements; i += 2)
+		if (fv->element[i]->type == REDIS_REPLY_STRING &&
+		    fv->element[i + 1]->type == REDIS_REPLY_STRING &&
+		    strcmp(fv->element[i]->str, name) == 0)
+			return fv->element[i + 1]->str;
+	return NULL;
+}
+
+/* Gap rule (doc/redis-keys.md, "Following the change stream").  pos is the
+ * last change the follower has applied (or a snapshot's position, or "0-0" =
+ * nothing).  Entries leave the stream by trimming from the head (XADD MAXLEN
+ * ~, XTRIM) or by a hand-made XDEL.  Every entry we write carries prev = the
+ * stream's last generated id before it, so for the first entry E after pos:
+ *     E.prev == pos  (or < pos)  nothing in between ever existed: no gap;
+ *     E.prev >  pos              the entry E.prev existed and is gone: gap.
+ * When nothing follows pos, pos < last-generated-id means the entries up to
+ * it were all removed: gap (trimmed to nothing).  Also a gap: pos after
+ * last-generated-id, or pos != 0-0 while the stream does not exist — the
+ * stream was reset (failover to a stale replica, restore, FLUSHDB).
+ * An entry without prev (written by something else) gets the conservative
+ * rule: a gap if pos is older than the first entry held, unless Redis 7 says
+ * nothing was ever removed (entries-added == length).
+ * Redis 7.0's max-deleted-entry-id cannot be used: trimming does not move it. */
+static int store_gap(cr_store *s, const char *pos, const redisReply *exists,
+		     const redisReply *info, const redisReply *first_read)
+{
+	struct store_id p, last, prev, first;
+	const char *pv;
+	const redisReply *len, *added;
+
+	if (store_parse_id(pos, &p) < 0)
+		return STORE_EINVAL;
+	if (exists->type != REDIS_REPLY_INTEGER)
+		return store_unexpected(s, "EXISTS", exists);
+	if (exists->integer == 0) {
+		if (p.ms == 0 && p.seq == 0)
+			return STORE_OK;
+		store_set_err(s, "redis %s: change stream %s is gone; position %s is void",
+			      s->server, s->key_changes, pos);
+		return STORE_EGAP;
+	}
+	if (info->type != REDIS_REPLY_ARRAY || store_id_field(info, "last-generated-id", &last) < 0)
+		return store_unexpected(s, "XINFO", info);
+	if (store_id_cmp(&p, &last) > 0) {
+		store_set_err(s, "redis %s: position %s is after the stream's last id: stream reset",
+			      s->server, pos);
+		return STORE_EGAP;
+	}
+	if (first_read == NULL) {
+		if (store_id_cmp(&p, &last) < 0) {
+			store_set_err(s, "redis %s: changes after %s were trimmed from the stream",
+				      s->server, pos);
+			return STORE_EGAP;
+		}
+		return STORE_OK;
+	}
+	pv = store_entry_field(first_read, "prev");
+	if (pv != NULL && store_parse_id(pv, &prev) == 0) {
+		if (store_id_cmp(&prev, &p) > 0) {
+			store_set_err(s, "redis %s: changes after %s were trimmed from the stream "
+				      "(next held change follows %s)", s->server, pos, pv);
+			return STORE_EGAP;
+		}
+		return STORE_OK;
+	}
+	len = store_field(info, "length");
+	added = store_field(info, "entries-added");
+	if (len != NULL && added != NULL && len->type == REDIS_REPLY_INTEGER &&
+	    added->type == REDIS_REPLY_INTEGER && added->integer == len->integer)
+		return STORE_OK;
+	if (first_read->element[0]->type == REDIS_REPLY_STRING &&
+	    store_parse_id(first_read->element[0]->str, &first) == 0 &&
+	    store_id_cmp(&p, &first) < 0) {
+		store_set_err(s, "redis %s: position %s: cannot tell whether changes before %s "
+			      "were trimmed", s->server, pos, first_read->element[0]->str);
+		return STORE_EGAP;
+	}
+	return STORE_OK;
+}
+
+/* Decodes one stream entry [id, [f, v, ...]]; -1 if it is not ours. */
+static int store_decode_change(const redisReply *ent, struct store_change *ch)
+{
+	const redisReply *fv;
+	const char *op = NULL, *list = NULL, *key = NULL, *val = NULL;
+	size_t vlen = 0;
+	char err[256];
+
+	memset(ch, 0, sizeof *ch);
+	if (ent->type != REDIS_REPLY_ARRAY || ent->elements != 2 ||
+	    ent->element[0]->type != REDIS_REPLY_STRING)
+		return -2;
+	util_strlcpy(ch->pos, ent->element[0]->str, sizeof ch->pos);
+	fv = ent->element[1];
+	if (fv->type != REDIS_REPLY_ARRAY)
+		return -1;
+	for (size_t i = 0; i + 1 < fv->elements; i += 2) {
+		const redisReply *f = fv->element[i], *v = fv->element[i + 1];
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		if (strcmp(f->str, "op") == 0)
+			op = v->str;
+		else if (strcmp(f->str, "list") == 0)
+			list = v->str;
+		else if (strcmp(f->str, "key") == 0)
+			key = v->str;
+		else if (strcmp(f->str, "val") == 0) {
+			val = v->str;
+			vlen = v->len;
+		}
+	}
+	if (op == NULL || list == NULL || util_strlcpy(ch->list, list, sizeof ch->list) >=
+						  sizeof ch->list) {
+		log_warn("store: change %s: missing op or list", ch->pos);
+		return -1;
+	}
+	if (strcmp(op, "load") == 0) {
+		ch->op = STORE_CHANGE_LOAD;
+		return 0;
+	}
+	if (strcmp(op, "add") == 0)
+		ch->op = STORE_CHANGE_ADD;
+	else if (strcmp(op, "del") == 0)
+		ch->op = STORE_CHANGE_DEL;
+	else {
+		log_warn("store: change %s: unknown op \"%s\"", ch->pos, op);
+		return -1;
+	}
+	if (key == NULL || listing_parse_key(key, &ch->entry, err, sizeof err) < 0) {
+		log_warn("store: change %s: bad key: %s", ch->pos, key ? err : "missing");
+		return -1;
+	}
+	if (ch->op == STORE_CHANGE_ADD &&
+	    (val == NULL || listing_decode_value(val, vlen, &ch->entry) < 0)) {
+		log_warn("store: change %s: %s: bad value", ch->pos, key);
+		return -1;
+	}
+	return 0;
+}
+
+/* One atomic look: is pos still followable, and the next max_count changes. */
+static int store_changes_once(cr_store *s, char pos[STORE_POS_MAX], int max_count,
+			      store_change_fn fn, void *ud)
+{
+	char count[16];
+	const char *exists[2] = { "EXISTS", s->key_changes };
+	const char *xinfo[3] = { "XINFO", "STREAM", s->key_changes };
+	const char *xread[6] = { "XREAD", "COUNT", count, "STREAMS", s->key_changes, pos };
+	int argcs[3] = { 2, 3, 6 };
+	const char **argvs[3] = { exists, xinfo, xread };
+	redisReply *res, *xr, *entries;
+	int st, passed = 0;
+
+	snprintf(count, sizeof count, "%d", max_count);
+	res = store_transaction(s, "changes", 3, argcs, argvs);
+	if (res == NULL)
+		return STORE_EUNAVAIL;
+	xr = res->element[2];
+	if (xr->type == REDIS_REPLY_NIL) {
+		entries = NULL;
+	} else if (xr->type != REDIS_REPLY_ARRAY || xr->elements != 1 ||
+		   xr->element[0]->type != REDIS_REPLY_ARRAY || xr->element[0]->elements != 2 ||
+		   xr->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
+		st = store_unexpected(s, "XREAD", xr);
+		goto out;
+	} else {
+		entries = xr->element[0]->element[1];
+		if (entries->elements > 0 &&
+		    (entries->element[0]->type != REDIS_REPLY_ARRAY ||
+		     entries->element[0]->elements != 2 ||
+		     entries->element[0]->element[0]->type != REDIS_REPLY_STRING)) {
+			st = store_unexpected(s, "XREAD entry", entries->element[0]);
+			goto out;
+		}
+	}
+	st = store_gap(s, pos, res->element[0], res->element[1],
+		       entries && entries->elements > 0 ? entries->element[0] : NULL);
+	if (st != STORE_OK || entries == NULL)
+		goto out;
+	for (size_t i = 0; i < entries->elements; i++) {
+		struct store_change ch;
+		int d = store_decode_change(entries->element[i], &ch);
+		if (d == -2) {
+			st = store_unexpected(s, "XREAD entry", entries->element[i]);
+			goto out;
+		}
+		util_strlcpy(pos, ch.pos, STORE_POS_MAX);
+		if (d < 0 || !store_list_known(s, ch.list))
+			continue; /* not a list we follow: skip it but move past it */
+		passed++;
+		if (fn(ud, &ch) != 0)
+			break;
+	}
+out:
+	freeReplyObject(res);
+	return st == STORE_OK ? passed : st;
+}
+
+int store_changes_read(cr_store *s, char pos[STORE_POS_MAX], int block_ms, int max_count,
+		       store_change_fn fn, void *ud)
+{
+	struct store_id id;
+	int st;
+
+	if (store_parse_id(pos, &id) < 0) {
+		store_set_err(s, "stream position \"%.*s\": not an id like 1700000000000-0",
+			      STORE_POS_MAX - 1, pos);
+		return STORE_EINVAL;
+	}
+	if (max_count < 1 || block_ms < 0) {
+		store_set_err(s, "changes: max_count must be >= 1 and block_ms >= 0");
+		return STORE_EINVAL;
+	}
+	if ((st = store_ready(s)) != STORE_OK)
+		return st;
+	st = store_changes_once(s, pos, max_count, fn, ud);
+	if (st != 0 || block_ms == 0)
+		return st;
+	/* Nothing yet: wait for a change, then read it with the gap check above
+	 * (a blocking XREAD cannot run inside MULTI, and a read outside it could
+	 * race with a trim). */
+	{
+		char ms[16];
+		const char *argv[8] = { "XREAD", "BLOCK", ms, "COUNT", "1", "STREAMS",
+					s->key_changes, pos };
+		redisReply *r;
+		int nil;
+
+		snprintf(ms, sizeof ms, "%d", block_ms);
+		redisSetTimeout(s->c, store_tv(s->command_ms + block_ms));
+		r = store_argv(s, "XREAD BLOCK", 8, argv, NULL);
+		if (s->c != NULL)
+			redisSetTimeout(s->c, store_tv(s->command_ms));
+		if (r == NULL)
+			return STORE_EUNAVAIL;
+		nil = r->type == REDIS_REPLY_NIL;
+		freeReplyObject(r);
+		if (nil)
+			return 0;
+	}
+	return store_changes_once(s, pos, max_count, fn, ud);
+}
+
+/* ---------------------------------------------------------------- expiry */
+
+int store_expire(cr_store *s, int64_t now, long long *removed)
+{
+	char nowtext[24];
+	long long total = 0;
+	int st;
+
+	if (removed)
+		*removed = 0;
+	if ((st = store_ready(s)) != STORE_OK)
+		return st;
+	snprintf(nowtext, sizeof nowtext, "%" PRId64, now);
+	for (;;) {
+		char lim[16];
+		const char *argv[7] = { "ZRANGEBYSCORE", s->key_exp, "-inf", nowtext,
+					"LIMIT", "0", lim };
+		redisReply *r;
+		const char **keys = NULL, **args = NULL;
+		size_t *arglens = NULL;
+		char (*lkeys)[STORE_KEYNAME_MAX] = NULL;
+		size_t n = 0, junk = 0;
+
+		snprintf(lim, sizeof lim, "%d", STORE_EXPIRE_BATCH);
+		r = store_argv(s, "ZRANGEBYSCORE", 7, argv, NULL);
+		if (r == NULL)
+			return STORE_EUNAVAIL;
+		if (r->type != REDIS_REPLY_ARRAY) {
+			st = store_unexpected(s, "ZRANGEBYSCORE", r);
+			freeReplyObject(r);
+			return st;
+		}
+		if (r->elements == 0) {
+			freeReplyObject(r);
+			break;
+		}
+		keys = calloc(2 + r->elements, sizeof *keys);
+		args = calloc(2 + 2 * r->elements, sizeof *args);
+		arglens = calloc(2 + 2 * r->elements, sizeof *arglens);
+		lkeys = calloc(r->elements, sizeof *lkeys);
+		if (!keys || !args || !arglens || !lkeys) {
+			store_set_err(s, "store: out of memory");
+			st = STORE_EUNAVAIL;
+			goto batch_out;
+		}
+		keys[0] = s->key_exp;
+		keys[1] = s->key_changes;
+		args[0] = nowtext;
+		args[1] = s->maxlen_text;
+		arglens[0] = strlen(nowtext);
+		arglens[1] = strlen(s->maxlen_text);
+		for (size_t i = 0; i < r->elements; i++) {
+			redisReply *m = r->element[i];
+			const char *nl;
+			char list[LISTING_LIST_MAX + 1];
+			if (m->type != REDIS_REPLY_STRING)
+				continue;
+			nl = memchr(m->str, '\n', m->len);
+			if (nl == NULL || (size_t)(nl - m->str) > LISTING_LIST_MAX) {
+				/* not written by us: drop it so it cannot stall the sweep */
+				const char *zr[3] = { "ZREM", s->key_exp, m->str };
+				size_t zl[3] = { 4, strlen(s->key_exp), m->len };
+				redisReply *z = store_argv(s, "ZREM", 3, zr, zl);
+				if (z == NULL) {
+					st = STORE_EUNAVAIL;
+					goto batch_out;
+				}
+				freeReplyObject(z);
+				log_warn("store: dropped malformed expiry member \"%.*s\"",
+					 (int)(m->len > 100 ? 100 : m->len), m->str);
+				junk++;
+				continue;
+			}
+			memcpy(list, m->str, (size_t)(nl - m->str));
+			list[nl - m->str] = '\0';
+			store_list_key(s, list, lkeys[n], sizeof lkeys[n]);
+			keys[2 + n] = lkeys[n];
+			args[2 + 2 * n] = m->str;
+			arglens[2 + 2 * n] = (size_t)(nl - m->str);
+			args[3 + 2 * n] = nl + 1;
+			arglens[3 + 2 * n] = m->len - (size_t)(nl - m->str) - 1;
+			n++;
+		}
+		if (n > 0) {
+			redisReply *sr = store_script(s, SCRIPT_EXPIRE, "expire", 2 + (int)n, keys,
+						      2 + 2 * (int)n, args, arglens);
+			if (sr == NULL) {
+				st = STORE_EUNAVAIL;
+				goto batch_out;
+			}
+			if (sr->type != REDIS_REPLY_INTEGER) {
+				st = store_unexpected(s, "expire", sr);
+				freeReplyObject(sr);
+				goto batch_out;
+			}
+			total += sr->integer;
+			freeReplyObject(sr);
+		}
+		st = STORE_OK;
+	batch_out:
+		free(keys);
+		free(args);
+		free(arglens);
+		free(lkeys);
+		{
+			size_t got = r->elements;
+			freeReplyObject(r);
+			if (removed)
+				*removed = total;
+			if (st != STORE_OK)
+				return st;
+			/* a short batch was the last one */
+			if (got < STORE_EXPIRE_BATCH || (n == 0 && junk == 0))
+				break;
+		}
+	}
+	return STORE_OK;
+}
