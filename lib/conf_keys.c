@@ -34,9 +34,35 @@ const struct conf_key conf_keys[] = {
 	/* end [cli] */
 
 	/* [rbld]: chanrac-rbld */
+	{ "rbld", "listen", CONF_LIST, "127.0.0.1:53 [::1]:53", 0, 0 },
+	{ "rbld", "user", CONF_STR, "chanrac", 0, 0 },
+	{ "rbld", "pid_file", CONF_STR, NULL, 0, 0 },
+	{ "rbld", "daemon", CONF_BOOL, "no", 0, 0 },
+	{ "rbld", "tcp_max_connections", CONF_INT, "128", 1, 10000 },
+	{ "rbld", "tcp_idle_timeout", CONF_DURATION, "10s", MS(100), SEC(600) },
+	{ "rbld", "acl_allow", CONF_LIST, NULL, 0, 0 },
+	{ "rbld", "acl_deny", CONF_LIST, NULL, 0, 0 },
+	{ "rbld", "rate_limit", CONF_INT, "0", 0, 10000000 },
+	{ "rbld", "rate_limit_slip", CONF_INT, "2", 0, 100 },
+	{ "rbld", "status_socket", CONF_STR, NULL, 0, 0 },
+	{ "rbld", "stats_interval", CONF_DURATION, "60s", SEC(1), SEC(86400) },
+	{ "rbld", "allow_list", CONF_STR, "allow", 0, 0 },
+	{ "rbld", "merge_interval", CONF_DURATION, "200ms", MS(10), SEC(10) },
+	{ "rbld", "redis_retry_max", CONF_DURATION, "30s", MS(100), SEC(3600) },
+	{ "rbld", "snapshot_dir", CONF_STR, NULL, 0, 0 },
 	/* end [rbld] */
 
 	/* [zone NAME]: one DNSBL zone served by chanrac-rbld */
+	{ "zone *", "lists", CONF_LIST, NULL, 0, 0 },
+	{ "zone *", "files", CONF_LIST, NULL, 0, 0 },
+	{ "zone *", "type", CONF_STR, "any", 0, 0 },
+	{ "zone *", "ttl", CONF_DURATION, "35m", SEC(0), SEC(604800) },
+	{ "zone *", "neg_ttl", CONF_DURATION, "5m", SEC(0), SEC(86400) },
+	{ "zone *", "ns", CONF_LIST, NULL, 0, 0 },
+	{ "zone *", "hostmaster", CONF_STR, NULL, 0, 0 },
+	{ "zone *", "refresh", CONF_DURATION, "1h", SEC(1), SEC(2419200) },
+	{ "zone *", "retry", CONF_DURATION, "10m", SEC(1), SEC(2419200) },
+	{ "zone *", "expire", CONF_DURATION, "7d", SEC(1), SEC(31536000) },
 	/* end [zone *] */
 
 	/* [milter]: chanrac-milter */
