@@ -65,7 +65,62 @@ const struct conf_key conf_keys[] = {
 	{ "zone *", "expire", CONF_DURATION, "7d", SEC(1), SEC(31536000) },
 	/* end [zone *] */
 
+	/* [engine]: the check engine (chanrac-milter and chanrac scan).  Weights and
+	 * thresholds are decimals kept as text and checked by engine_new. */
+	{ "engine", "deadline", CONF_DURATION, "5s", MS(50), SEC(120) },
+	{ "engine", "dns_servers", CONF_LIST, NULL, 0, 0 },
+	{ "engine", "dns_cache_size", CONF_INT, "20000", 1, 10000000 },
+	{ "engine", "dns_cache_max_ttl", CONF_DURATION, "1h", SEC(1), SEC(86400) },
+	{ "engine", "dns_cache_max_neg_ttl", CONF_DURATION, "5m", SEC(1), SEC(86400) },
+	{ "engine", "tag_score", CONF_STR, "5", 0, 0 },
+	{ "engine", "quarantine_score", CONF_STR, "8", 0, 0 },
+	{ "engine", "reject_score", CONF_STR, "12", 0, 0 },
+	{ "engine", "fail_mode", CONF_STR, "accept", 0, 0 },
+	{ "engine", "authserv_id", CONF_STR, NULL, 0, 0 },
+	{ "engine", "reject_text", CONF_STR,
+	  "Rejected as spam: %{rule} %{reason}%{delist}", 0, 0 },
+	{ "engine", "max_url_domains", CONF_INT, "20", 0, 200 },
+	{ "engine", "max_scan_bytes", CONF_INT, "1048576", 1024, 1073741824 },
+	{ "engine", "max_header_bytes", CONF_INT, "262144", 1024, 67108864 },
+	{ "engine", "max_depth", CONF_INT, "10", 1, 64 },
+	{ "engine", "max_parts", CONF_INT, "100", 1, 100000 },
+	{ "engine", "max_urls", CONF_INT, "200", 1, 100000 },
+	{ "engine", "max_addresses", CONF_INT, "200", 1, 100000 },
+	{ "engine", "spf_pass", CONF_STR, "-0.5", 0, 0 },
+	{ "engine", "spf_fail", CONF_STR, "3", 0, 0 },
+	{ "engine", "spf_softfail", CONF_STR, "1", 0, 0 },
+	{ "engine", "spf_neutral", CONF_STR, "0", 0, 0 },
+	{ "engine", "spf_none", CONF_STR, "0.5", 0, 0 },
+	{ "engine", "spf_permerror", CONF_STR, "1", 0, 0 },
+	{ "engine", "spf_temperror", CONF_STR, "0", 0, 0 },
+	{ "engine", "helo_spf_fail", CONF_STR, "1", 0, 0 },
+	{ "engine", "helo_spf_softfail", CONF_STR, "0.5", 0, 0 },
+	/* end [engine] */
+
+	/* [dnsbl NAME]: one DNSBL zone the engine queries (NAME = the DNS zone) */
+	{ "dnsbl *", "type", CONF_STR, "ip", 0, 0 },
+	{ "dnsbl *", "rule", CONF_STR, NULL, 0, 0 },
+	{ "dnsbl *", "weight", CONF_STR, "5", 0, 0 },
+	{ "dnsbl *", "codes", CONF_LIST, NULL, 0, 0 },
+	{ "dnsbl *", "allow", CONF_BOOL, "no", 0, 0 },
+	{ "dnsbl *", "selftest", CONF_BOOL, "yes", 0, 0 },
+	{ "dnsbl *", "check", CONF_LIST, "helo mail_from from urls", 0, 0 },
+	{ "dnsbl *", "delist_url", CONF_STR, NULL, 0, 0 },
+	/* end [dnsbl *] */
+
 	/* [milter]: chanrac-milter */
+	{ "milter", "socket", CONF_STR, "inet:8891@127.0.0.1", 0, 0 },
+	{ "milter", "socket_mode", CONF_STR, "0660", 0, 0 },
+	{ "milter", "user", CONF_STR, "chanrac", 0, 0 },
+	{ "milter", "pid_file", CONF_STR, NULL, 0, 0 },
+	{ "milter", "daemon", CONF_BOOL, "no", 0, 0 },
+	{ "milter", "timeout", CONF_DURATION, "60s", SEC(1), SEC(3600) },
+	{ "milter", "backlog", CONF_INT, "128", 1, 65535 },
+	{ "milter", "max_sessions", CONF_INT, "500", 1, 100000 },
+	{ "milter", "stats", CONF_BOOL, "yes", 0, 0 },
+	{ "milter", "stats_interval", CONF_DURATION, "1s", MS(100), SEC(3600) },
+	{ "milter", "stats_timeout", CONF_DURATION, "200ms", MS(10), SEC(10) },
+	{ "milter", "stats_retry_max", CONF_DURATION, "30s", SEC(1), SEC(3600) },
 	/* end [milter] */
 
 	{ NULL, NULL, CONF_STR, NULL, 0, 0 },

@@ -1,0 +1,251 @@
+/* chanrac-rbld: authoritative DNSBL responder (RFC 5782) for the shared blacklist.
+ * main: options, configuration, start-up order (bind, load, detach, pid file, drop
+ * root, loader thread, serve), signals, and --dump-stats. */
+#include <errno.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "rbld.h"
+#include "util.h"
+
+static struct rbld g_rbld; /* reached from the signal handlers */
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	atomic_store(&g_rbld.stop, 1);
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	atomic_store(&g_rbld.hup, 1);
+}
+
+/* Start-up errors go to the log and, while a terminal may be watching (before
+ * detaching), to standard error as well. */
+static int g_to_syslog;
+
+static void start_error(const char *msg)
+{
+	log_err("%s", msg);
+	if (g_to_syslog)
+		fprintf(stderr, "chanrac-rbld: %s\n", msg);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: chanrac-rbld [-c CONFIG] [-f | -d] [-t]\n"
+		   "       chanrac-rbld [-c CONFIG] --dump-stats\n"
+		   "  -c CONFIG     configuration file (default %s)\n"
+		   "  -f            stay in the foreground (overrides [rbld] daemon)\n"
+		   "  -d            detach into the background\n"
+		   "  -t            check the configuration and data files, then exit\n"
+		   "  --dump-stats  print the running server's counters (status socket)\n",
+		CONF_DEFAULT_PATH);
+}
+
+static int dump_stats(const cr_conf *c)
+{
+	const char *path = conf_str(c, "rbld", "status_socket");
+	struct sockaddr_un sun;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (path == NULL || *path == '\0') {
+		fprintf(stderr, "chanrac-rbld: [rbld] status_socket is not set in %s\n",
+			conf_source(c));
+		return 1;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	util_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		fprintf(stderr, "chanrac-rbld: status socket %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		fwrite(buf, 1, (size_t)n, stdout);
+	close(fd);
+	return 0;
+}
+
+static int drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || user == NULL || *user == '\0')
+		return 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		util_errf(err, errlen, "[rbld] user: no user \"%s\"", user);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		util_errf(err, errlen, "cannot become user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		util_errf(err, errlen, "dropping root to %s did not stick", user);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_pid(const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	f = fopen(path, "w");
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+		util_errf(err, errlen, "pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int detach(char *err, size_t errlen)
+{
+	pid_t p = fork();
+
+	if (p < 0) {
+		util_errf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (p > 0)
+		_exit(0);
+	if (setsid() < 0) {
+		util_errf(err, errlen, "setsid: %s", strerror(errno));
+		return -1;
+	}
+	if (freopen("/dev/null", "r", stdin) == NULL || freopen("/dev/null", "w", stdout) == NULL ||
+	    freopen("/dev/null", "w", stderr) == NULL) {
+		util_errf(err, errlen, "cannot redirect to /dev/null");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dump-stats", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf_path = NULL;
+	int fg = 0, bg = 0, check = 0, stats = 0, opt, lvl, rc = 0;
+	char err[1024];
+	struct rbld *r = &g_rbld;
+	rbld_net *net = NULL;
+	cr_conf *conf;
+	struct sigaction sa;
+	const char *pidfile;
+
+	/* A fixed mmap threshold: the big arrays of an index live in their own
+	 * mappings and go back to the system when a reload frees them, so the
+	 * resident size stays that of the data served. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	while ((opt = getopt_long(argc, argv, "c:fdth", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; break;
+		case 'f': fg = 1; break;
+		case 'd': bg = 1; break;
+		case 't': check = 1; break;
+		case 'S': stats = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	conf = conf_open(conf_path, err, sizeof err);
+	if (conf == NULL) {
+		fprintf(stderr, "chanrac-rbld: %s\n", err);
+		return 1;
+	}
+	if (stats) {
+		rc = dump_stats(conf);
+		conf_free(conf);
+		return rc;
+	}
+	lvl = log_level_parse(conf_str(conf, "log", "level"));
+	g_to_syslog = conf_bool(conf, "log", "syslog") && !check;
+	log_open("chanrac-rbld", g_to_syslog, lvl < 0 ? LOG_LEVEL_INFO : (enum log_level)lvl);
+	r->conf = conf;
+	atomic_store(&r->reader_gen, RBLD_READER_IDLE);
+	if (rbld_zones_setup(r, err, sizeof err) < 0) {
+		start_error(err);
+		rc = 1;
+		goto out;
+	}
+	if (!check && (net = rbld_net_open(r, err, sizeof err)) == NULL) {
+		start_error(err);
+		rc = 1;
+		goto out;
+	}
+	if (rbld_data_init(r, err, sizeof err) < 0) {
+		start_error(err);
+		rc = 1;
+		goto out;
+	}
+	if (check) {
+		printf("chanrac-rbld: %s: %zu zone(s), %zu source(s): OK\n", conf_source(conf),
+		       r->nzones, r->nsrc);
+		goto out;
+	}
+	if (!fg && (bg || conf_bool(conf, "rbld", "daemon")) && detach(err, sizeof err) < 0) {
+		start_error(err);
+		rc = 1;
+		goto out;
+	}
+	pidfile = conf_str(conf, "rbld", "pid_file");
+	if (write_pid(pidfile, err, sizeof err) < 0 ||
+	    drop_privileges(conf_str(conf, "rbld", "user"), err, sizeof err) < 0) {
+		log_err("%s", err);
+		rc = 1;
+		goto out;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (rbld_loader_start(r, err, sizeof err) < 0) {
+		log_err("%s", err);
+		rc = 1;
+		goto out;
+	}
+	log_info("serving %zu zone(s) from %zu source(s)", r->nzones, r->nsrc);
+	rc = rbld_net_run(net) < 0 ? 1 : 0;
+	log_info("stopping");
+	if (pidfile && *pidfile)
+		unlink(pidfile);
+out:
+	rbld_loader_stop(r);
+	rbld_net_close(net);
+	rbld_zones_free(r);
+	conf_free(conf);
+	return rc;
+}
