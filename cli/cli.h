@@ -15,6 +15,7 @@ enum {
 	CLI_NOTFOUND = 1,
 	CLI_BADINPUT = 2,
 	CLI_UNAVAIL = 3,
+	CLI_SPAM = 5, /* chanrac scan: the message would be quarantined, tempfailed or rejected */
 };
 
 struct cli {
@@ -43,5 +44,6 @@ void cli_entry_json(FILE *f, const struct listing_entry *e);
 /* Command groups: argv[0] is the group name. Return an exit status. */
 int cli_cmd_list(struct cli *cli, int argc, char **argv);
 int cli_cmd_query(struct cli *cli, int argc, char **argv);
+int cli_cmd_scan(struct cli *cli, int argc, char **argv);
 
 #endif

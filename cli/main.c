@@ -1,6 +1,7 @@
 /* chanrac: the operator's command.  Parses the global options, loads the
  * configuration and hands argv to one command group (list, query, ...).
- * Exit statuses: 0 ok, 1 not found, 2 bad input, 3 store unavailable. */
+ * Exit statuses: 0 ok, 1 not found, 2 bad input, 3 store unavailable, 5 scan
+ * found spam (quarantine, tempfail or reject). */
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,10 +26,12 @@ static void usage(FILE *f)
 	      "  list export --list NAME [--format FMT] [-o FILE]\n"
 	      "  list expire\n"
 	      "  query ADDRESS|CIDR|DOMAIN [--json]\n"
+	      "  scan FILE.eml [--ip A] [--ptr NAME] [--helo H] [--from S] [--rcpt R]... [--json]\n"
 	      "\n"
 	      "KEY: 192.0.2.7, 192.0.2.0/24, 2001:db8::/32, example.vn, *.example.vn;\n"
 	      "     a leading ! makes an exclusion.  FMT: plain, ip4set, ip4trie, ip6trie, dnset.\n"
-	      "exit status: 0 ok, 1 not found, 2 bad input, 3 store unavailable.\n"
+	      "exit status: 0 ok, 1 not found, 2 bad input, 3 store unavailable,\n"
+	      "             5 scan: the message would be quarantined, tempfailed or rejected.\n"
 	      "See chanrac(1).\n",
 	      f);
 }
@@ -173,6 +176,8 @@ int main(int argc, char **argv)
 		rc = cli_cmd_list(&cli, argc - i, argv + i);
 	} else if (strcmp(cmd, "query") == 0) {
 		rc = cli_cmd_query(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "scan") == 0) {
+		rc = cli_cmd_scan(&cli, argc - i, argv + i);
 	} else if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		rc = CLI_OK;

@@ -1,0 +1,147 @@
+/* engine_int: what the engine's files (engine.c, engine_dnsbl.c, engine_spf.c)
+ * share — the engine built from the configuration and the per-message run state.
+ * Not part of the contract: only lib/engine*.c include it. */
+#ifndef CHANRAC_ENGINE_INT_H
+#define CHANRAC_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dname.h"
+#include "dnsq.h"
+#include "engine.h"
+#include "spfcheck.h"
+
+/* At most this many [dnsbl] zones, and score mappings per zone: with the self-test
+ * queries and max_url_domains this keeps a message within DNSQ_SET_MAX_QUERIES. */
+#define ENGINE_MAX_ZONES 16
+#define ENGINE_MAX_CODES 32
+#define ENGINE_URL_DOMAINS_MAX 200
+/* A zone's warning is logged at most once per this many ms. */
+#define ENGINE_WARN_INTERVAL_MS 60000
+
+/* Identities a domain zone can check ([dnsbl] check). */
+enum engine_ident {
+	ENGINE_ID_HELO = 1u << 0,
+	ENGINE_ID_MAIL_FROM = 1u << 1,
+	ENGINE_ID_FROM = 1u << 2,
+	ENGINE_ID_URL = 1u << 3,
+};
+
+struct engine_code {
+	uint32_t code; /* host order, 127.x.y.z */
+	double weight;
+};
+
+struct engine_zone {
+	char name[DNAME_MAX + 1]; /* the DNS zone, normalised */
+	int is_domain;
+	char rule[ENGINE_RULE_MAX];
+	double weight;
+	struct engine_code codes[ENGINE_MAX_CODES];
+	size_t ncodes;
+	int allow;
+	int selftest;
+	unsigned check; /* ENGINE_ID_* (domain zones) */
+	char delist_url[256];
+	int64_t last_warn_ms; /* guarded by cr_engine.zone_lock */
+};
+
+enum engine_spf_weight {
+	ENGINE_W_SPF_NONE = 0, ENGINE_W_SPF_NEUTRAL, ENGINE_W_SPF_PASS, ENGINE_W_SPF_FAIL,
+	ENGINE_W_SPF_SOFTFAIL, ENGINE_W_SPF_TEMPERROR, ENGINE_W_SPF_PERMERROR,
+	ENGINE_W_SPF_COUNT, /* indexed like enum spfcheck_result */
+};
+
+struct cr_engine {
+	dnsq_cache *cache;
+	dnsq_ctx *dns;
+	int64_t budget_ms;
+	double tag_score, quarantine_score, reject_score; /* 0 = disabled */
+	enum engine_action fail_action;
+	char authserv_id[128];
+	char reject_text[512];
+	unsigned max_url_domains;
+	struct msg_limits limits;
+	double spf_weight[ENGINE_W_SPF_COUNT];
+	double helo_spf_fail, helo_spf_softfail;
+	struct engine_zone zones[ENGINE_MAX_ZONES];
+	size_t nzones;
+	pthread_mutex_t zone_lock; /* guards zones[].last_warn_ms */
+};
+
+/* One DNSBL lookup of a message. */
+struct engine_lookup {
+	dnsq_query *q;
+	size_t zone;
+	unsigned idents;               /* domain zones: ENGINE_ID_* that had this domain */
+	char key[DNAME_MAX + 1];       /* the address or registered domain looked up */
+};
+
+/* Per zone, per message. */
+struct engine_zone_run {
+	dnsq_query *test_listed;   /* 127.0.0.2 / TEST: must be listed */
+	dnsq_query *test_unlisted; /* 127.0.0.1 / INVALID: must not be */
+	int unusable;
+	char why[160];
+};
+
+/* A distinct registered domain of the message and where it was seen. */
+struct engine_domain {
+	char name[DNAME_MAX + 1];
+	unsigned idents;
+};
+
+/* State of one engine_check call; lives on the caller's stack. */
+struct engine_run {
+	cr_engine *e;
+	const struct engine_input *in;
+	const cr_msg *msg;
+	struct engine_verdict *v;
+	int64_t deadline_ms;
+	dnsq_set *set;
+	struct engine_lookup lookups[DNSQ_SET_MAX_QUERIES];
+	size_t nlookups;
+	int lookup_overflow;           /* some lookup could not be queued */
+	struct engine_zone_run zrun[ENGINE_MAX_ZONES];
+	struct engine_domain domains[3 + ENGINE_URL_DOMAINS_MAX];
+	size_t ndomains;
+	char mail_from_domain[DNAME_MAX + 1]; /* registered domain, "" if none */
+	/* SPF, run on a second thread while the DNSBL lookups run on this one */
+	int spf_ran;                   /* spfcheck_run was called and returned */
+	int spf_mail_from_checked;     /* spf_mail_from is valid */
+	int spf_helo_checked;          /* spf_helo is valid */
+	struct spfcheck_outcome spf_mail_from, spf_helo;
+	char spf_err[200];
+	char spf_mail_from_domain[DNAME_MAX + 1]; /* the domain SPF checked (A-R) */
+	char helo_name[DNAME_MAX + 1];            /* normalised HELO, "" if not a name */
+};
+
+/* engine.c */
+int engine_parse_weight(const char *text, double *out);
+int engine_conf_weight(const cr_conf *conf, const char *section, const char *key, double *out,
+		       char *err, size_t errlen);
+int engine_fold_append(char *buf, size_t len, size_t *used, size_t *col, const char *sep,
+		       const char *item);
+void engine_add_hit(struct engine_run *r, const char *rule, double score, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void engine_reason_clean(char *s);
+
+/* engine_dnsbl.c: parse the [dnsbl NAME] sections; queue every DNSBL lookup of the
+ * message; after the set ran, judge zone health and score (allow zones first). */
+int engine_zones_load(cr_engine *e, const cr_conf *conf, char *err, size_t errlen);
+void engine_dnsbl_plan(struct engine_run *r);
+void engine_dnsbl_health(struct engine_run *r);
+/* 1 if a usable allow zone matched (the ALLOW hit has been added). */
+int engine_dnsbl_allow(struct engine_run *r);
+void engine_dnsbl_score(struct engine_run *r);
+const struct engine_zone *engine_zone_of_rule(const cr_engine *e, const char *rule);
+
+/* engine_spf.c */
+int engine_spf_start(struct engine_run *r, pthread_t *thread);
+void engine_spf_finish(struct engine_run *r, pthread_t *thread, int started);
+void engine_spf_score(struct engine_run *r);
+void engine_spf_auth_results(struct engine_run *r);
+
+#endif
