@@ -1,0 +1,317 @@
+/* chanrac-milter: the Postfix/Sendmail mail filter over the check engine.
+ * main: options, configuration, start-up order (engine, socket, detach, pid
+ * file, drop root, stats writer, serve), reload on SIGUSR1 and shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "milter.h"
+#include "util.h"
+
+static const char *g_conf_path; /* -c, for reload */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: chanrac-milter [-c CONFIG] [-f | -d] [-t]\n"
+		   "  -c CONFIG  configuration file (default %s)\n"
+		   "  -f         stay in the foreground (overrides [milter] daemon)\n"
+		   "  -d         detach into the background\n"
+		   "  -t         check the configuration, then exit\n"
+		   "Signals: SIGUSR1 reloads the configuration; SIGTERM, SIGINT and SIGHUP\n"
+		   "stop (libmilter's handling).\n",
+		CONF_DEFAULT_PATH);
+}
+
+static int drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || user == NULL || *user == '\0')
+		return 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		util_errf(err, errlen, "[milter] user: no user \"%s\"; refusing to run as root",
+			  user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		util_errf(err, errlen, "cannot become user %s: %s; refusing to run as root", user,
+			  strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		util_errf(err, errlen, "dropping root to %s did not stick", user);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_pid(const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	f = fopen(path, "w");
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+		util_errf(err, errlen, "pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int detach(char *err, size_t errlen)
+{
+	pid_t p = fork();
+
+	if (p < 0) {
+		util_errf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (p > 0)
+		_exit(0);
+	if (setsid() < 0) {
+		util_errf(err, errlen, "setsid: %s", strerror(errno));
+		return -1;
+	}
+	if (freopen("/dev/null", "r", stdin) == NULL || freopen("/dev/null", "w", stdout) == NULL ||
+	    freopen("/dev/null", "w", stderr) == NULL) {
+		util_errf(err, errlen, "cannot redirect to /dev/null");
+		return -1;
+	}
+	return 0;
+}
+
+/* "unix:/path" or "local:/path" -> "/path"; NULL for inet sockets. */
+static const char *unix_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	if (spec[0] == '/')
+		return spec;
+	return NULL;
+}
+
+/* Owner and mode of a unix socket, so the MTA's user (in our group) can use it. */
+static int socket_access(const char *path, const char *mode_text, const char *user, char *err,
+			 size_t errlen)
+{
+	char *end;
+	long mode = strtol(mode_text, &end, 8);
+	struct passwd *pw;
+
+	if (*mode_text == '\0' || *end != '\0' || mode < 0 || mode > 0777) {
+		util_errf(err, errlen, "[milter] socket_mode \"%s\": not an octal mode", mode_text);
+		return -1;
+	}
+	if (chmod(path, (mode_t)mode) < 0) {
+		util_errf(err, errlen, "socket %s: chmod: %s", path, strerror(errno));
+		return -1;
+	}
+	if (geteuid() == 0 && user != NULL && *user && (pw = getpwnam(user)) != NULL &&
+	    chown(path, pw->pw_uid, pw->pw_gid) < 0) {
+		util_errf(err, errlen, "socket %s: chown %s: %s", path, user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static cr_conf *load_conf(const char *path, char *err, size_t errlen)
+{
+	return conf_open(path, err, errlen);
+}
+
+/* ---------------------------------------------------------------- reload */
+
+static pthread_t g_reload_thread;
+static volatile sig_atomic_t g_reload_stop; /* set by main before it wakes the thread */
+
+/* Waits for SIGUSR1 (blocked in every thread, so only sigwait sees it) and
+ * rebuilds the engine from the configuration file; on any error the running
+ * engine stays.  Keys outside [engine]/[dnsbl]/[log] level need a restart. */
+static void *reload_thread(void *arg)
+{
+	sigset_t set;
+	int sig;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		char err[1024];
+		cr_conf *conf;
+		cr_engine *e;
+		int lvl;
+
+		if (sigwait(&set, &sig) != 0 || g_reload_stop)
+			break;
+		conf = load_conf(g_conf_path, err, sizeof err);
+		if (conf == NULL) {
+			log_err("reload: %s; keeping the running configuration", err);
+			continue;
+		}
+		e = engine_new(conf, err, sizeof err);
+		if (e == NULL) {
+			log_err("reload: %s; keeping the running configuration", err);
+			conf_free(conf);
+			continue;
+		}
+		lvl = log_level_parse(conf_str(conf, "log", "level"));
+		if (lvl >= 0)
+			log_set_level((enum log_level)lvl);
+		milter_engine_swap(e);
+		log_info("reload: configuration %s loaded", conf_source(conf));
+		conf_free(conf);
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- main */
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int fg = 0, bg = 0, check = 0, opt, lvl, rc = 1, reload_started = 0;
+	char err[1024];
+	cr_conf *conf;
+	cr_engine *engine = NULL;
+	cr_stats *stats = NULL;
+	const char *sock, *pidfile = NULL, *user;
+	sigset_t set;
+	int64_t timeout_ms;
+
+	while ((opt = getopt_long(argc, argv, "c:fdth", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': g_conf_path = optarg; break;
+		case 'f': fg = 1; break;
+		case 'd': bg = 1; break;
+		case 't': check = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	conf = load_conf(g_conf_path, err, sizeof err);
+	if (conf == NULL) {
+		fprintf(stderr, "chanrac-milter: %s\n", err);
+		return 1;
+	}
+	lvl = log_level_parse(conf_str(conf, "log", "level"));
+	log_open("chanrac-milter", conf_bool(conf, "log", "syslog") && !check,
+		 lvl < 0 ? LOG_LEVEL_INFO : (enum log_level)lvl);
+
+	/* Before any thread exists: libmilter's signal thread sigwaits for HUP,
+	 * TERM and INT, our reload thread for USR1; no other thread may take them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Validate the whole configuration before touching the socket. */
+	engine = engine_new(conf, err, sizeof err);
+	if (engine == NULL) {
+		log_err("%s: %s", conf_source(conf), err);
+		goto out;
+	}
+	if (conf_bool(conf, "milter", "stats") &&
+	    (stats = stats_new(conf, err, sizeof err)) == NULL) {
+		log_err("%s: %s", conf_source(conf), err);
+		goto out;
+	}
+	sock = conf_str(conf, "milter", "socket");
+	if (sock == NULL || *sock == '\0') {
+		log_err("%s: [milter] socket: empty", conf_source(conf));
+		goto out;
+	}
+	if (check) {
+		printf("chanrac-milter: %s: OK (socket %s)\n", conf_source(conf), sock);
+		rc = 0;
+		goto out;
+	}
+	timeout_ms = conf_ms(conf, "milter", "timeout");
+	if (smfi_register(milter_desc) == MI_FAILURE) {
+		log_err("smfi_register failed");
+		goto out;
+	}
+	if (smfi_setconn((char *)sock) == MI_FAILURE ||
+	    smfi_settimeout((int)((timeout_ms + 999) / 1000)) == MI_FAILURE ||
+	    smfi_setbacklog((int)conf_int(conf, "milter", "backlog")) == MI_FAILURE) {
+		log_err("[milter] socket %s: not usable by libmilter", sock);
+		goto out;
+	}
+	if (smfi_opensocket(1) == MI_FAILURE) {
+		log_err("[milter] socket %s: cannot listen (in use, bad address or no permission)",
+			sock);
+		goto out;
+	}
+	user = conf_str(conf, "milter", "user");
+	if (unix_path(sock) != NULL &&
+	    socket_access(unix_path(sock), conf_str(conf, "milter", "socket_mode"), user, err,
+			  sizeof err) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (!fg && (bg || conf_bool(conf, "milter", "daemon"))) {
+		if (detach(err, sizeof err) < 0) {
+			log_err("%s", err);
+			goto out;
+		}
+	}
+	pidfile = conf_str(conf, "milter", "pid_file");
+	if (write_pid(pidfile, err, sizeof err) < 0 ||
+	    drop_privileges(user, err, sizeof err) < 0) {
+		log_err("%s", err);
+		pidfile = NULL;
+		goto out;
+	}
+	if (stats != NULL && stats_start(stats, err, sizeof err) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	milter_setup(engine, stats, (int)conf_int(conf, "milter", "max_sessions"));
+	engine = NULL; /* owned by the callbacks now */
+	if (pthread_create(&g_reload_thread, NULL, reload_thread, NULL) == 0)
+		reload_started = 1;
+	else
+		log_warn("no reload thread: SIGUSR1 will be ignored");
+	log_info("listening on %s (budget per message from [engine] deadline, max_sessions "
+		 "%lld, stats %s)",
+		 sock, (long long)conf_int(conf, "milter", "max_sessions"),
+		 stats != NULL ? "on" : "off");
+	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+	log_info("stopping");
+	if (reload_started) {
+		g_reload_stop = 1;
+		pthread_kill(g_reload_thread, SIGUSR1);
+		pthread_join(g_reload_thread, NULL);
+	}
+	milter_shutdown();
+out:
+	stats_free(stats);
+	engine_free(engine);
+	if (pidfile != NULL && *pidfile)
+		unlink(pidfile);
+	conf_free(conf);
+	return rc;
+}

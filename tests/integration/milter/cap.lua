@@ -1,0 +1,17 @@
+-- cap.lua: with max_sessions = 3, a fourth simultaneous session is accepted
+-- unchecked at connect; once one closes, new sessions are checked again.
+dofile(DIR .. "/common.lua")
+local c1, ok1 = open("192.0.2.21", nil)
+local c2, ok2 = open("192.0.2.22", nil)
+local c3, ok3 = open("192.0.2.23", nil)
+check("cap: three sessions checked", ok1 and ok2 and ok3)
+local c4, ok4 = open("192.0.2.24", nil)
+check("cap: the fourth is accepted at connect", not ok4 and mt.getreply(c4) == SMFIR_ACCEPT)
+mt.disconnect(c4)
+mt.disconnect(c1)
+mt.sleep(0.3)
+local c5, ok5 = open("192.0.2.25", nil)
+check("cap: after a close, sessions are checked again", ok5)
+mt.disconnect(c5)
+mt.disconnect(c2)
+mt.disconnect(c3)
