@@ -12,14 +12,14 @@ BUILD=${BUILD:-build}
 BIN=$BUILD/bin/chanrac
 [ -x "$BIN" ] || { echo "build first: make" >&2; exit 2; }
 T=$(mktemp -d /tmp/chanrac-bench.XXXXXX)
-PORT=$((20000 + RANDOM % 40000))
+PORT=$((10000 + RANDOM % 22000))
 redis-server --port "$PORT" --bind 127.0.0.1 --dir "$T" --save "" --appendonly no \
 	--logfile "$T/redis.log" &
 RPID=$!
 trap 'kill $RPID 2>/dev/null; wait $RPID 2>/dev/null; rm -rf "$T"' EXIT
 for _ in $(seq 1 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
 
-python3 ../shared/bench/gen_dnsbl_data.py "$T/data" --ip4 "$N" --cidr 1 --ip6 0 --domains 0 \
+python3 bench/gen_dnsbl_data.py "$T/data" --ip4 "$N" --cidr 1 --ip6 0 --domains 0 \
 	--queries 0 >/dev/null
 printf '[redis]\nport = %s\ncommand_timeout = 120s\n[cli]\nsource = bench\n' "$PORT" >"$T/chanrac.conf"
 grep "^ip4 " "$T/data/plain.txt" >"$T/ip4.txt" && mv "$T/ip4.txt" "$T/data/plain.txt"

@@ -325,6 +325,17 @@ static char *conf_reader(char *str, int num, void *stream)
 	if (r == NULL)
 		return NULL;
 	p->line++;
+	/* libinih hands us a fixed buffer; a longer line would be split and its
+	 * tail parsed as a line of its own, so say what happened instead. */
+	size_t got = strlen(str);
+	if (got == (size_t)num - 1 && str[got - 1] != '\n' &&
+	    (p->f != NULL ? !feof(p->f) : *p->str != '\0')) {
+		if (!p->failed)
+			util_errf(p->err, p->errlen, "%s:%u: line longer than %d characters",
+				  p->name, p->line, num - 2);
+		p->failed = 1;
+		return NULL;
+	}
 	const char *s = str;
 	while (*s == ' ' || *s == '\t')
 		s++;

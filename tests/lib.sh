@@ -53,8 +53,10 @@ wait_for() {
 # free_port: a loopback TCP port nobody listens on (random in 20000-59999)
 free_port() {
 	local p i
+	# Below the kernel's ephemeral range (32768-60999 by default), so a
+	# client connection's local port never takes the port we pick.
 	for i in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % 22000))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
 	done
 	return 1

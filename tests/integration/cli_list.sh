@@ -127,7 +127,7 @@ expect_rc "unreadable password file is a configuration error (exit 2)" 2 "$BIN/c
 check "password file message names it" grep -q "$T/nopw" "$T/last.err"
 
 # --- import / export round trip of a generated rbldnsd dataset ------------------
-GEN=$ROOT/../shared/bench/gen_dnsbl_data.py
+GEN=$ROOT/bench/gen_dnsbl_data.py
 python3 "$GEN" "$T/data" --ip4 3000 --cidr 300 --ip6 300 --domains 1000 --queries 10 >/dev/null
 expect_rc "import ip4 dataset (ip4trie)" 0 cr list import "$T/data/ip4.rbldnsd" --list rt-a --format ip4trie --replace
 expect_rc "import ip6 dataset (ip6trie)" 0 cr list import "$T/data/ip6.rbldnsd" --list rt-a --format ip6trie

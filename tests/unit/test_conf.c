@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 
@@ -109,6 +110,30 @@ START_TEST(test_key_outside_section)
 }
 END_TEST
 
+/* A line longer than libinih's buffer is an error naming the line, not a
+ * split line whose tail reads as an unknown key; from a file and from text. */
+START_TEST(test_long_line_named)
+{
+	char text[2048], path[] = "/tmp/chanrac-conf-long-XXXXXX";
+	int n = snprintf(text, sizeof text, "[log]\nlevel = info\n[redis]\nhost = ");
+	memset(text + n, 'a', 1500);
+	strcpy(text + n + 1500, "\nport = 1\n");
+
+	cr_conf *c = conf_load_string(text, "t.conf", err, sizeof err);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(err, "t.conf:4: line longer than"));
+
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	c = conf_load(path, err, sizeof err);
+	unlink(path);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(err, ":4: line longer than"));
+}
+END_TEST
+
 START_TEST(test_unreadable_file_named)
 {
 	cr_conf *c = conf_load("/nonexistent/chanrac.conf", err, sizeof err);
@@ -181,6 +206,7 @@ Suite *conf_suite(void)
 	tcase_add_test(tc, test_key_set_twice);
 	tcase_add_test(tc, test_syntax_error_line);
 	tcase_add_test(tc, test_key_outside_section);
+	tcase_add_test(tc, test_long_line_named);
 	tcase_add_test(tc, test_unreadable_file_named);
 	tcase_add_test(tc, test_every_key_documented_in_sample);
 	tcase_add_test(tc, test_sample_file_loads);
