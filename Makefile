@@ -95,5 +95,74 @@ run: deps
 clean:
 	rm -rf $(BUILD)
 
+# Debian's layout (PREFIX=/usr: configuration in /etc).  DESTDIR stages.
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+endif
+BINDIR   := $(PREFIX)/bin
+SBINDIR  := $(PREFIX)/sbin
+MANDIR   := $(PREFIX)/share/man
+DOCDIR   := $(PREFIX)/share/doc/chanrac
+LIBDIR_SYSTEMD := $(PREFIX)/lib/systemd/system
+SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
+TMPFILESDIR := $(PREFIX)/lib/tmpfiles.d
+CONFDIR  := $(SYSCONFDIR)/chanrac
+UNITS    := $(wildcard contrib/systemd/*.service contrib/systemd/*.timer)
+MAN1     := $(wildcard doc/*.1)
+MAN5     := $(wildcard doc/*.5)
+MAN8     := $(wildcard doc/*.8)
+DOCS     := README.md $(wildcard doc/*.md) $(wildcard contrib/*.snippet) \
+            $(wildcard contrib/redis-acl.conf)
+
+# Installed files other than the configuration, relative to DESTDIR.
+INSTALLED := $(BINDIR)/chanrac $(SBINDIR)/chanrac-milter $(SBINDIR)/chanrac-rbld \
+	$(MAN1:doc/%=$(MANDIR)/man1/%) $(MAN5:doc/%=$(MANDIR)/man5/%) \
+	$(MAN8:doc/%=$(MANDIR)/man8/%) $(addprefix $(DOCDIR)/,$(notdir $(DOCS))) \
+	$(DOCDIR)/chanrac.conf.sample \
+	$(UNITS:contrib/systemd/%=$(LIBDIR_SYSTEMD)/%) $(SYSUSERSDIR)/chanrac.conf \
+	$(TMPFILESDIR)/chanrac.conf $(SYSCONFDIR)/logrotate.d/chanrac
+
+# The configuration is installed only where none exists yet (an admin's edits
+# are never overwritten); uninstall removes it only if it is still the sample.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(LIBDIR_SYSTEMD) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(CONFDIR)
+	install -m 0755 $(BUILD)/bin/chanrac $(DESTDIR)$(BINDIR)/chanrac
+	install -m 0755 $(BUILD)/bin/chanrac-milter $(BUILD)/bin/chanrac-rbld $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 conf/chanrac.conf $(DESTDIR)$(DOCDIR)/chanrac.conf.sample
+	install -m 0644 $(UNITS) $(DESTDIR)$(LIBDIR_SYSTEMD)/
+	install -m 0644 contrib/sysusers.d-chanrac.conf $(DESTDIR)$(SYSUSERSDIR)/chanrac.conf
+	install -m 0644 contrib/tmpfiles.d-chanrac.conf $(DESTDIR)$(TMPFILESDIR)/chanrac.conf
+	install -m 0644 contrib/logrotate-chanrac $(DESTDIR)$(SYSCONFDIR)/logrotate.d/chanrac
+	@if [ -e $(DESTDIR)$(CONFDIR)/chanrac.conf ]; then \
+		echo "install: kept existing $(DESTDIR)$(CONFDIR)/chanrac.conf (sample in $(DOCDIR))"; \
+	else \
+		install -m 0640 conf/chanrac.conf $(DESTDIR)$(CONFDIR)/chanrac.conf; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERSDIR)/chanrac.conf && \
+		systemd-tmpfiles --create $(TMPFILESDIR)/chanrac.conf && \
+		chgrp chanrac $(CONFDIR)/chanrac.conf; \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@if [ -e $(DESTDIR)$(CONFDIR)/chanrac.conf ]; then \
+		if cmp -s conf/chanrac.conf $(DESTDIR)$(CONFDIR)/chanrac.conf; then \
+			rm -f $(DESTDIR)$(CONFDIR)/chanrac.conf; \
+		else \
+			echo "uninstall: kept $(DESTDIR)$(CONFDIR)/chanrac.conf (changed from the sample)"; \
+		fi; \
+	fi
+	-rmdir $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
+
 -include $(LIB_OBJ:.o=.d) $(CLI_SRC:%.c=$(BUILD)/%.d) $(RBL_SRC:%.c=$(BUILD)/%.d) \
 	$(MILTER_SRC:%.c=$(BUILD)/%.d)
