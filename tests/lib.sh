@@ -90,3 +90,101 @@ write_conf() {
 }
 # finish: prints nothing more; exits non-zero if any check failed
 finish() { [ "$TEST_FAILED" -eq 0 ]; exit $?; }
+
+# start_sink: smtp-sink on a private loopback port, as the relay every private
+# Postfix below delivers to.  Each message becomes one file in $SINK_DIR, unless
+# SINK_DUMP=0 (then nothing is written: for benchmarks).  Sets SINK_PORT, SINK_DIR.
+start_sink() {
+	SINK_PORT=$(free_port)
+	SINK_DIR=$T/sink-$SINK_PORT
+	mkdir -p "$SINK_DIR"
+	chown nobody "$SINK_DIR" 2>/dev/null
+	if [ "${SINK_DUMP:-1}" = 1 ]; then
+		smtp-sink -u nobody -d "$SINK_DIR/%H%M%S." "127.0.0.1:$SINK_PORT" 256 2>"$SINK_DIR.log" &
+	else
+		smtp-sink -u nobody "127.0.0.1:$SINK_PORT" 256 2>"$SINK_DIR.log" &
+	fi
+	PIDS+=("$!")
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SINK_PORT" || { echo "# smtp-sink did not start"; return 1; }
+}
+# start_postfix NAME MILTER: a private Postfix instance in $T/NAME (its own
+# config, queue and data directories; smtpd only on 127.0.0.1:$PF_PORT; every
+# message relayed to smtp-sink on 127.0.0.1:$SINK_PORT: call start_sink first).
+# MILTER is the Postfix address put in smtpd_milters and non_smtpd_milters, or ""
+# for none.  $PF_MAIN_EXTRA (lines) is appended to main.cf.  Needs root.
+# Sets PF (the directory), PF_PORT, PF_PID; the maillog is $PF/maillog.
+start_postfix() {
+	PF=$T/$1
+	PF_PORT=$(free_port)
+	mkdir -p "$PF/etc" "$PF/queue" "$PF/data"
+	chmod 755 "$T"
+	chown postfix "$PF/data"
+	cat >"$PF/etc/main.cf" <<EOF2
+compatibility_level = 3.6
+config_directory = $PF/etc
+queue_directory = $PF/queue
+data_directory = $PF/data
+maillog_file = $PF/maillog
+maillog_file_prefixes = $T
+myhostname = mx.chanrac.test
+mydomain = chanrac.test
+myorigin = chanrac.test
+mydestination =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+relayhost = [127.0.0.1]:$SINK_PORT
+smtp_dns_support_level = disabled
+disable_dns_lookups = yes
+smtpd_peername_lookup = no
+biff = no
+alias_maps =
+alias_database =
+milter_default_action = tempfail
+milter_protocol = 6
+${PF_MAIN_EXTRA:-}
+EOF2
+	if [ -n "$2" ]; then
+		printf 'smtpd_milters = %s\nnon_smtpd_milters = %s\n' "$2" "$2" >>"$PF/etc/main.cf"
+	fi
+	cat >"$PF/etc/master.cf" <<EOF2
+127.0.0.1:$PF_PORT inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+tlsmgr    unix  - - n 1000? 1 tlsmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+local     unix  - n n - - local
+lmtp      unix  - - n - - lmtp
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+EOF2
+	postfix -c "$PF/etc" start-fg >"$PF/start.out" 2>&1 &
+	PF_PID=$!
+	PIDS+=("$PF_PID")
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PF_PORT" ||
+		{ echo "# private Postfix did not start"; sed 's/^/#   /' "$PF/start.out" "$PF/maillog" 2>/dev/null | tail -n 20; return 1; }
+}
+# stop_postfix: stops the instance start_postfix started last
+stop_postfix() {
+	postfix -c "$PF/etc" stop >/dev/null 2>&1
+	wait_for 20 sh -c "! kill -0 $PF_PID 2>/dev/null"
+}
+# pf_queue_empty: no message waits in the incoming, active or deferred queue
+pf_queue_empty() {
+	[ -z "$(find "$PF/queue/incoming" "$PF/queue/active" "$PF/queue/deferred" "$PF/queue/maildrop" -type f 2>/dev/null | head -n 1)" ]
+}

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs chanrac's tests: every check(3) unit binary in $BUILD/tests and every
-# integration script tests/integration/*.sh.  Each test prints "ok - NAME" or
+# integration script tests/integration/*.sh, then the end-to-end scripts
+# tests/e2e/*.sh (run with the integration ones).  Each test prints "ok - NAME" or
 # "not ok - NAME" lines; unit binaries are counted from check's summary.
 # The last line is "N passed, N failed".  Usage: tests/run.sh [unit|integration] [FILTER]
 set -u
@@ -46,7 +47,7 @@ run_unit() {
 
 run_integration() {
 	local t out rc p f
-	for t in tests/integration/*.sh; do
+	for t in tests/integration/*.sh tests/e2e/*.sh; do
 		[ -f "$t" ] || continue
 		case "$t" in *"$filter"*) ;; *) continue ;; esac
 		echo "# $t"
