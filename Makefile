@@ -9,7 +9,7 @@ CC      ?= cc
 PREFIX  ?= /usr
 DESTDIR ?=
 
-PKGS      := hiredis ldns inih libidn2 libpsl
+PKGS      := hiredis ldns inih libidn2 libpsl opendkim
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

@@ -97,6 +97,20 @@ const struct conf_key conf_keys[] = {
 	{ "engine", "helo_spf_softfail", CONF_STR, "0.5", 0, 0 },
 	/* end [engine] */
 
+	/* [advert]: the advertising content rules (doc/rules.md): weights are decimals
+	 * kept as text and checked by engine_new */
+	{ "advert", "enabled", CONF_BOOL, "yes", 0, 0 },
+	{ "advert", "dkim", CONF_BOOL, "yes", 0, 0 },
+	{ "advert", "detect_threshold", CONF_INT, "4", 2, 100 },
+	{ "advert", "adv_label", CONF_STR, "0", 0, 0 },
+	{ "advert", "adv_no_label", CONF_STR, "3", 0, 0 },
+	{ "advert", "r1a", CONF_STR, "0.5", 0, 0 },
+	{ "advert", "r1b", CONF_STR, "2", 0, 0 },
+	{ "advert", "r3", CONF_STR, "1.5", 0, 0 },
+	{ "advert", "r4", CONF_STR, "2", 0, 0 },
+	{ "advert", "r4h", CONF_STR, "1", 0, 0 },
+	/* end [advert] */
+
 	/* [dnsbl NAME]: one DNSBL zone the engine queries (NAME = the DNS zone) */
 	{ "dnsbl *", "type", CONF_STR, "ip", 0, 0 },
 	{ "dnsbl *", "rule", CONF_STR, NULL, 0, 0 },

@@ -178,7 +178,8 @@ cr_engine *engine_new(const cr_conf *conf, char *err, size_t errlen)
 	util_strlcpy(e->reject_text, text, sizeof(e->reject_text));
 	if (load_thresholds(e, conf, err, errlen) != 0 || load_spf_weights(e, conf, err, errlen) != 0 ||
 	    load_authserv_id(e, conf, err, errlen) != 0 || load_limits(e, conf) != 0 ||
-	    engine_zones_load(e, conf, err, errlen) != 0)
+	    engine_zones_load(e, conf, err, errlen) != 0 ||
+	    engine_advert_load(e, conf, err, errlen) != 0)
 		goto fail;
 
 	e->cache = dnsq_cache_new((size_t)conf_int(conf, "engine", "dns_cache_size"),
@@ -205,6 +206,7 @@ void engine_free(cr_engine *e)
 {
 	if (e == NULL)
 		return;
+	engine_advert_free(e);
 	dnsq_ctx_free(e->dns);
 	dnsq_cache_free(e->cache);
 	pthread_mutex_destroy(&e->zone_lock);
@@ -532,6 +534,7 @@ typedef void (*engine_check_fn)(struct engine_run *r);
 static const engine_check_fn inbound_checks[] = {
 	engine_dnsbl_score,
 	engine_spf_score,
+	engine_advert_score, /* sets r->adv_is / adv_advertiser for the rules after it */
 	add_parse_limit,
 	NULL,
 };
@@ -663,8 +666,9 @@ void engine_check(cr_engine *e, const struct engine_input *in, const cr_msg *msg
 		v->degraded |= ENGINE_DEG_DNS_FAILED;
 	} else {
 		engine_dnsbl_plan(r);
+		engine_dkim_plan(r);
 		spf_started = engine_spf_start(r, &spf_thread);
-		if (r->nlookups > 0 || e->nzones > 0) {
+		if (r->nlookups > 0 || e->nzones > 0 || r->dkim_planned > 0) {
 			if (dnsq_run(r->set) < 0)
 				log_warn("%s: engine: DNS: %s", in->queue_id ? in->queue_id : "-",
 					 dnsq_set_error(r->set));
@@ -674,6 +678,7 @@ void engine_check(cr_engine *e, const struct engine_input *in, const cr_msg *msg
 		dns_health(r);
 	}
 	engine_spf_auth_results(r);
+	engine_dkim_verify(r);
 	if (r->set != NULL && engine_dnsbl_allow(r)) {
 		v->allowed = 1;
 		goto done;

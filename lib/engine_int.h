@@ -10,6 +10,7 @@
 
 #include "dname.h"
 #include "dnsq.h"
+#include "dkimcheck.h"
 #include "engine.h"
 #include "spfcheck.h"
 
@@ -54,6 +55,14 @@ enum engine_spf_weight {
 	ENGINE_W_SPF_COUNT, /* indexed like enum spfcheck_result */
 };
 
+/* [advert]: the advertising content rules (engine_advert.c). */
+struct engine_advert_conf {
+	int enabled;          /* run the advertising rules at all */
+	int dkim;             /* verify DKIM signatures */
+	int detect_threshold; /* bulk + marketing points for ADV_NO_LABEL */
+	double w_label, w_no_label, w_r1a, w_r1b, w_r3, w_r4, w_r4h;
+};
+
 struct cr_engine {
 	dnsq_cache *cache;
 	dnsq_ctx *dns;
@@ -69,6 +78,8 @@ struct cr_engine {
 	struct engine_zone zones[ENGINE_MAX_ZONES];
 	size_t nzones;
 	pthread_mutex_t zone_lock; /* guards zones[].last_warn_ms */
+	struct engine_advert_conf adv;
+	dkimcheck *dkim;           /* NULL when [advert] dkim = no */
 };
 
 /* One DNSBL lookup of a message. */
@@ -116,6 +127,14 @@ struct engine_run {
 	char spf_err[200];
 	char spf_mail_from_domain[DNAME_MAX + 1]; /* the domain SPF checked (A-R) */
 	char helo_name[DNAME_MAX + 1];            /* normalised HELO, "" if not a name */
+	/* advertising (engine_advert.c).  engine_advert_score sets adv_is (1: the
+	 * message is advertising, labelled or by its signals) and adv_advertiser (the
+	 * organisational domain of the aligned DKIM d= or of the From, "" if none);
+	 * checks after it in inbound_checks (R5, R7) may read them. */
+	int adv_is;
+	char adv_advertiser[DNAME_MAX + 1];
+	size_t dkim_planned;           /* DKIM key lookups queued on set */
+	struct dkimcheck_result dkim;
 };
 
 /* engine.c */
@@ -143,5 +162,14 @@ int engine_spf_start(struct engine_run *r, pthread_t *thread);
 void engine_spf_finish(struct engine_run *r, pthread_t *thread, int started);
 void engine_spf_score(struct engine_run *r);
 void engine_spf_auth_results(struct engine_run *r);
+
+/* engine_advert.c: [advert] settings and the libopendkim handle; DKIM key lookups
+ * queued with the DNSBL ones; DKIM verification (after the DNS phase, appending to
+ * Authentication-Results); the rules ADV_LABEL, ADV_NO_LABEL, R1a, R1b, R3, R4, R4h. */
+int engine_advert_load(cr_engine *e, const cr_conf *conf, char *err, size_t errlen);
+void engine_advert_free(cr_engine *e);
+void engine_dkim_plan(struct engine_run *r);
+void engine_dkim_verify(struct engine_run *r);
+void engine_advert_score(struct engine_run *r);
 
 #endif

@@ -140,7 +140,7 @@ START_TEST(test_lookups_go_out_concurrently)
 	struct env e;
 	dnsq_set *set;
 	int64_t start, elapsed;
-	char name[16];
+	char name[24];
 	int i;
 
 	env_start(&e, rules, 0);
