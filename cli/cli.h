@@ -45,5 +45,7 @@ void cli_entry_json(FILE *f, const struct listing_entry *e);
 int cli_cmd_list(struct cli *cli, int argc, char **argv);
 int cli_cmd_query(struct cli *cli, int argc, char **argv);
 int cli_cmd_scan(struct cli *cli, int argc, char **argv);
+/* chanrac stats rbl: chanrac-rbld's counters (cli/stats_rbl.c); argv[0] is "rbl". */
+int cli_cmd_stats_rbl(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static void usage(FILE *f)
 	      "  list expire\n"
 	      "  query ADDRESS|CIDR|DOMAIN [--json]\n"
 	      "  scan FILE.eml [--ip A] [--ptr NAME] [--helo H] [--from S] [--rcpt R]... [--json]\n"
+	      "  stats rbl [--zone NAME] [--socket PATH] [--json]\n"
 	      "\n"
 	      "KEY: 192.0.2.7, 192.0.2.0/24, 2001:db8::/32, example.vn, *.example.vn;\n"
 	      "     a leading ! makes an exclusion.  FMT: plain, ip4set, ip4trie, ip6trie, dnset.\n"
@@ -178,6 +179,8 @@ int main(int argc, char **argv)
 		rc = cli_cmd_query(&cli, argc - i, argv + i);
 	} else if (strcmp(cmd, "scan") == 0) {
 		rc = cli_cmd_scan(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "stats") == 0 && i + 1 < argc && strcmp(argv[i + 1], "rbl") == 0) {
+		rc = cli_cmd_stats_rbl(&cli, argc - i - 1, argv + i + 1);
 	} else if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		rc = CLI_OK;
