@@ -657,7 +657,7 @@ static int has_phone(const char *s, size_t n)
 static const char *const name_words[] = {
 	"cong ty", "cty", "company", "co.,", "co.", "ltd", "ltd.", "jsc", "inc", "inc.", "corp",
 	"corporation", "llc", "tnhh", "co phan", "cua hang", "doanh nghiep", "nha quang cao",
-	"advertiser", "tap doan", "chi nhanh", "shop", "store", "ho kinh doanh", NULL,
+	"advertiser", "tap doan", "chi nhanh", "ho kinh doanh", NULL,
 };
 
 static int has_name(const char *s, size_t n)

@@ -161,13 +161,29 @@ size_t dkimcheck_plan(const cr_msg *m, dnsq_set *set)
 	return n;
 }
 
+/* Whether the signature's h= names the field.  Not dkim_sig_hdrsigned: it matches
+ * prefixes, so "List-Unsubscribe" in h= would cover "List-Unsubscribe-Post". */
 static int covers(DKIM_SIGINFO *sig, const char *name)
 {
-	/* dkim_sig_hdrsigned compares case-insensitively but wants a writable name */
-	char buf[64];
+	const u_char *h = dkim_sig_gettagvalue(sig, 0, (u_char *)"h");
+	size_t nl = strlen(name);
 
-	util_strlcpy(buf, name, sizeof(buf));
-	return dkim_sig_hdrsigned(sig, (u_char *)buf) ? 1 : 0;
+	if (h == NULL)
+		return 0;
+	for (const char *p = (const char *)h; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ':')
+			p++;
+		const char *e = p;
+		while (*e && *e != ':')
+			e++;
+		const char *t = e;
+		while (t > p && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r' || t[-1] == '\n'))
+			t--;
+		if ((size_t)(t - p) == nl && strncasecmp(p, name, nl) == 0)
+			return 1;
+		p = e;
+	}
+	return 0;
 }
 
 static void judge(DKIM_SIGINFO *sig, int body_cut, struct dkimcheck_sig *out)
