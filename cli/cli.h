@@ -45,6 +45,13 @@ void cli_entry_json(FILE *f, const struct listing_entry *e);
 int cli_cmd_list(struct cli *cli, int argc, char **argv);
 int cli_cmd_query(struct cli *cli, int argc, char **argv);
 int cli_cmd_scan(struct cli *cli, int argc, char **argv);
+int cli_cmd_template(struct cli *cli, int argc, char **argv);
+int cli_cmd_optout(struct cli *cli, int argc, char **argv);
+int cli_cmd_outbound(struct cli *cli, int argc, char **argv);
+
+/* The pooled Redis client of per-message state (lib/kv.h, [redis] timeouts);
+ * NULL with *exit_code CLI_BADINPUT on a bad [redis] setting.  cli/template.c. */
+struct cr_kv *cli_kv_open(struct cli *cli, int *exit_code);
 /* chanrac stats rbl: chanrac-rbld's counters (cli/stats_rbl.c); argv[0] is "rbl". */
 int cli_cmd_stats_rbl(struct cli *cli, int argc, char **argv);
 

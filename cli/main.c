@@ -27,6 +27,10 @@ static void usage(FILE *f)
 	      "  list expire\n"
 	      "  query ADDRESS|CIDR|DOMAIN [--json]\n"
 	      "  scan FILE.eml [--ip A] [--ptr NAME] [--helo H] [--from S] [--rcpt R]... [--json]\n"
+	      "  template add FILE.eml --reason TEXT | template del ID... | template list\n"
+	      "  optout add RCPT (--advertiser DOMAIN | --all) --channel web|email|phone [--at TIME]\n"
+	      "  optout confirm ID | optout list [RCPT] | optout del ID\n"
+	      "  outbound status [USER] | outbound release USER\n"
 	      "  stats rbl [--zone NAME] [--socket PATH] [--json]\n"
 	      "\n"
 	      "KEY: 192.0.2.7, 192.0.2.0/24, 2001:db8::/32, example.vn, *.example.vn;\n"
@@ -179,6 +183,12 @@ int main(int argc, char **argv)
 		rc = cli_cmd_query(&cli, argc - i, argv + i);
 	} else if (strcmp(cmd, "scan") == 0) {
 		rc = cli_cmd_scan(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "template") == 0) {
+		rc = cli_cmd_template(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "optout") == 0) {
+		rc = cli_cmd_optout(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "outbound") == 0) {
+		rc = cli_cmd_outbound(&cli, argc - i, argv + i);
 	} else if (strcmp(cmd, "stats") == 0 && i + 1 < argc && strcmp(argv[i + 1], "rbl") == 0) {
 		rc = cli_cmd_stats_rbl(&cli, argc - i - 1, argv + i + 1);
 	} else if (strcmp(cmd, "help") == 0) {

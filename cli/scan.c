@@ -200,6 +200,22 @@ static void print_json(const struct scan_opts *o, const struct engine_input *in,
 	fputs("},", f);
 	json_write_key(f, "action");
 	json_write_str(f, engine_action_name(v->action));
+	fputs(",\"recipients\":[", f);
+	for (size_t i = 0; i < v->nrcpts; i++) {
+		fputs(i ? ",{" : "{", f);
+		json_write_key(f, "rcpt");
+		json_write_str(f, in->rcpts[i]);
+		fputc(',', f);
+		json_write_key(f, "action");
+		json_write_str(f, engine_action_name(v->rcpt[i].action));
+		fputs(",\"score\":", f);
+		print_score(f, v->rcpt[i].score);
+		fputc(',', f);
+		json_write_key(f, "rule");
+		json_write_str(f, v->rcpt[i].rule);
+		fputc('}', f);
+	}
+	fprintf(f, "],\"hold\":%s", v->hold ? "true" : "false");
 	fprintf(f, ",\"allowed\":%s,\"degraded\":", v->allowed ? "true" : "false");
 	print_degraded_json(f, v->degraded);
 	fputc(',', f);
@@ -259,7 +275,10 @@ static void print_text(const struct scan_opts *o, const struct engine_input *in,
 	print_score(f, reject);
 	printf("; 0 = off)\n");
 	printf("action:    %s%s\n", engine_action_name(v->action),
-	       v->allowed ? " (allow list)" : "");
+	       v->allowed ? " (allow list)" : v->hold ? " (outbound: user held)" : "");
+	for (size_t i = 0; i < v->nrcpts; i++)
+		if (v->rcpt[i].action == ENGINE_REJECT)
+			printf("rcpt:      %s rejected (%s)\n", in->rcpts[i], v->rcpt[i].rule);
 	if (v->degraded) {
 		printf("degraded: ");
 		for (unsigned bit = 1; bit != 0 && bit <= v->degraded; bit <<= 1)
@@ -321,6 +340,7 @@ int cli_cmd_scan(struct cli *cli, int argc, char **argv)
 	in.rcpts = o.rcpts;
 	in.nrcpts = o.nrcpts;
 	in.queue_id = "scan";
+	in.dry_run = 1; /* a scan reads counters and holds but records nothing */
 	if (!in.have_client)
 		snprintf(note, sizeof(note), "no --ip: the client IP checks and SPF were skipped");
 

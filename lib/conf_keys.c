@@ -95,6 +95,7 @@ const struct conf_key conf_keys[] = {
 	{ "engine", "spf_temperror", CONF_STR, "0", 0, 0 },
 	{ "engine", "helo_spf_fail", CONF_STR, "1", 0, 0 },
 	{ "engine", "helo_spf_softfail", CONF_STR, "0.5", 0, 0 },
+	{ "engine", "store_timeout", CONF_DURATION, "300ms", MS(10), SEC(10) },
 	/* end [engine] */
 
 	/* [advert]: the advertising content rules (doc/rules.md): weights are decimals
@@ -110,6 +111,34 @@ const struct conf_key conf_keys[] = {
 	{ "advert", "r4", CONF_STR, "2", 0, 0 },
 	{ "advert", "r4h", CONF_STR, "1", 0, 0 },
 	/* end [advert] */
+
+	/* [templates]: known spam templates (TEMPLATE, engine_state.c) */
+	{ "templates", "enabled", CONF_BOOL, "yes", 0, 0 },
+	{ "templates", "weight", CONF_STR, "10", 0, 0 },
+	{ "templates", "similarity", CONF_STR, "0.6", 0, 0 },
+	{ "templates", "min_words", CONF_INT, "10", 3, 1000 },
+	/* end [templates] */
+
+	/* [frequency]: R5, advertising emails per advertiser per recipient */
+	{ "frequency", "max", CONF_INT, "3", 0, 1000000 },
+	{ "frequency", "window", CONF_DURATION, "24h", SEC(60), SEC(31 * 86400) },
+	{ "frequency", "weight", CONF_STR, "5", 0, 0 },
+	/* end [frequency] */
+
+	/* [optout]: R7, recorded opt-outs */
+	{ "optout", "weight", CONF_STR, "10", 0, 0 },
+	{ "optout", "action", CONF_STR, "reject", 0, 0 },
+	{ "optout", "grace", CONF_DURATION, "60s", SEC(0), SEC(86400) },
+	/* end [optout] */
+
+	/* [outbound]: P4, the watch over authenticated submissions */
+	{ "outbound", "enabled", CONF_BOOL, "yes", 0, 0 },
+	{ "outbound", "user_messages_per_hour", CONF_INT, "200", 0, 100000000 },
+	{ "outbound", "user_recipients_per_hour", CONF_INT, "1000", 0, 100000000 },
+	{ "outbound", "ip_messages_per_hour", CONF_INT, "500", 0, 100000000 },
+	{ "outbound", "ip_recipients_per_hour", CONF_INT, "2000", 0, 100000000 },
+	{ "outbound", "hold_score", CONF_STR, "8", 0, 0 },
+	/* end [outbound] */
 
 	/* [dnsbl NAME]: one DNSBL zone the engine queries (NAME = the DNS zone) */
 	{ "dnsbl *", "type", CONF_STR, "ip", 0, 0 },

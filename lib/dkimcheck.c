@@ -287,11 +287,21 @@ void dkimcheck_verify(dkimcheck *d, const cr_msg *m, dnsq_set *set, const char *
 		snprintf(out->error, sizeof(out->error), "%s", dkim_getresultstr(st));
 	}
 	/* a signature the library could not even parse leaves no handle: permerror */
+	/* a key lookup that must be retried (DKIM_CBSTAT_TRYAGAIN) ends the
+	 * verification without signature handles: temperror; a signature the
+	 * library could not even parse leaves none either: permerror */
 	if (out->nsigs == 0 && st != DKIM_STAT_NOSIG) {
+		const struct msg_header_field *f = msg_header_find(m, "DKIM-Signature", 0);
 		struct dkimcheck_sig *s = &out->sigs[out->nsigs++];
 		memset(s, 0, sizeof(*s));
-		s->result = DKIMCHECK_PERMERROR;
-		snprintf(s->why, sizeof(s->why), "%s", dkim_getresultstr(st));
+		s->result = st == DKIM_STAT_CBTRYAGAIN || st == DKIM_STAT_KEYFAIL
+				    ? DKIMCHECK_TEMPERROR : DKIMCHECK_PERMERROR;
+		snprintf(s->why, sizeof(s->why), "%s",
+			 s->result == DKIMCHECK_TEMPERROR ? "key lookup failed" : dkim_getresultstr(st));
+		if (f != NULL) {
+			sig_tag(f->raw, "d", s->domain, sizeof(s->domain));
+			sig_tag(f->raw, "s", s->selector, sizeof(s->selector));
+		}
 	}
 	free(line);
 	dkim_free(dkim);

@@ -179,7 +179,8 @@ cr_engine *engine_new(const cr_conf *conf, char *err, size_t errlen)
 	if (load_thresholds(e, conf, err, errlen) != 0 || load_spf_weights(e, conf, err, errlen) != 0 ||
 	    load_authserv_id(e, conf, err, errlen) != 0 || load_limits(e, conf) != 0 ||
 	    engine_zones_load(e, conf, err, errlen) != 0 ||
-	    engine_advert_load(e, conf, err, errlen) != 0)
+	    engine_advert_load(e, conf, err, errlen) != 0 ||
+	    engine_state_load(e, conf, err, errlen) != 0)
 		goto fail;
 
 	e->cache = dnsq_cache_new((size_t)conf_int(conf, "engine", "dns_cache_size"),
@@ -207,6 +208,7 @@ void engine_free(cr_engine *e)
 	if (e == NULL)
 		return;
 	engine_advert_free(e);
+	engine_state_free(e);
 	dnsq_ctx_free(e->dns);
 	dnsq_cache_free(e->cache);
 	pthread_mutex_destroy(&e->zone_lock);
@@ -535,12 +537,16 @@ static const engine_check_fn inbound_checks[] = {
 	engine_dnsbl_score,
 	engine_spf_score,
 	engine_advert_score, /* sets r->adv_is / adv_advertiser for the rules after it */
+	engine_optout_frequency_score, /* R7, R5: per recipient */
+	engine_template_score,
 	add_parse_limit,
 	NULL,
 };
 
 static const engine_check_fn outbound_checks[] = {
 	add_parse_limit,
+	engine_template_score,
+	engine_outbound_score, /* last: holds on the score so far */
 	NULL,
 };
 
@@ -600,6 +606,8 @@ static void finish_verdict(struct engine_run *r)
 	cr_engine *e = r->e;
 	char rules[512];
 
+	if (!v->allowed)
+		engine_rcpt_settle(r);
 	if (v->allowed) {
 		v->action = ENGINE_ACCEPT;
 	} else if (v->degraded & ENGINE_DEG_DNS_FAILED) {
@@ -608,6 +616,8 @@ static void finish_verdict(struct engine_run *r)
 	} else {
 		v->action = action_for(e, v->score);
 	}
+	if (!v->allowed)
+		v->action = engine_rcpt_action(r, v->action);
 	build_score_header(e, v);
 	build_report(v);
 	v->reply[0] = '\0';

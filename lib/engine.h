@@ -33,6 +33,8 @@ struct engine_input {
 	size_t nrcpts;
 	const char *sasl_user;   /* {auth_authen}: set on authenticated submission */
 	const char *queue_id;    /* for log lines */
+	int dry_run;             /* read per-message state (counters, holds) but record
+				    nothing: `chanrac scan` */
 };
 
 enum engine_action {
@@ -48,6 +50,7 @@ enum engine_action {
 #define ENGINE_MAX_HITS 64
 #define ENGINE_HEADER_MAX 2048
 #define ENGINE_REPLY_MAX 400
+#define ENGINE_MAX_RCPTS 1000 /* per-recipient results kept (Postfix's own limit) */
 
 /* One rule that fired.  rule: a stable id from doc/rules.md (RBL_OWN, SPF_FAIL,
  * URIBL, ... or a REGULATIONS.md id such as R1). */
@@ -81,6 +84,21 @@ struct engine_verdict {
 	 * ASCII, no CR/LF, '%' doubled for libmilter, bounded). */
 	char reply[ENGINE_REPLY_MAX];
 	int64_t elapsed_ms;
+	/* Per recipient (engine_input.rcpts order, the first ENGINE_MAX_RCPTS):
+	 * rules that concern one recipient (R5, R7) add their weight to that
+	 * recipient's score only; what all recipients share is in score.  A recipient
+	 * whose R7 hit has [optout] action = reject, or whose own score reaches
+	 * reject_score, is rejected alone (action ENGINE_REJECT; the milter removes
+	 * it with smfi_delrcpt); when every recipient is, the message is rejected.
+	 * Other actions apply to the whole message. */
+	size_t nrcpts;
+	struct engine_rcpt_verdict {
+		double score;              /* added by per-recipient rules */
+		enum engine_action action; /* ENGINE_REJECT or ENGINE_ACCEPT (= the message's) */
+		char rule[ENGINE_RULE_MAX]; /* the rule that rejects it, "" if none */
+	} rcpt[ENGINE_MAX_RCPTS];
+	int hold;                /* outbound (P4): the submitting user is held; the
+				    message is quarantined */
 };
 
 /* Builds an engine from the configuration: thresholds and weights from [engine],

@@ -80,6 +80,7 @@ struct cr_engine {
 	pthread_mutex_t zone_lock; /* guards zones[].last_warn_ms */
 	struct engine_advert_conf adv;
 	dkimcheck *dkim;           /* NULL when [advert] dkim = no */
+	struct engine_state *state; /* Redis-backed rules (engine_state.c) */
 };
 
 /* One DNSBL lookup of a message. */
@@ -171,5 +172,19 @@ void engine_advert_free(cr_engine *e);
 void engine_dkim_plan(struct engine_run *r);
 void engine_dkim_verify(struct engine_run *r);
 void engine_advert_score(struct engine_run *r);
+
+/* engine_state.c: the rules over per-message state in Redis — TEMPLATE (known spam
+ * templates), R5 (frequency per advertiser and recipient), R7 (opt-outs), and the
+ * outbound watch (P4: OUT_LIMIT, OUT_SCORE, OUT_HELD).  When Redis fails they are
+ * skipped and the verdict is marked ENGINE_DEG_STORE. */
+int engine_state_load(cr_engine *e, const cr_conf *conf, char *err, size_t errlen);
+void engine_state_free(cr_engine *e);
+void engine_template_score(struct engine_run *r);
+void engine_optout_frequency_score(struct engine_run *r); /* after engine_advert_score */
+void engine_outbound_score(struct engine_run *r);         /* last of outbound_checks */
+/* Before the action is chosen: adds the per-recipient score all recipients share. */
+void engine_rcpt_settle(struct engine_run *r);
+/* After: per-recipient rejects, the outbound hold; returns the message action. */
+enum engine_action engine_rcpt_action(struct engine_run *r, enum engine_action a);
 
 #endif

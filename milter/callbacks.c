@@ -219,7 +219,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     unsigned long f2, unsigned long f3, unsigned long *pf0,
 			     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+	/* DELRCPT: per-recipient rejects (R7) after content checks, doc/milter.md */
+	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_DELRCPT;
 	/* Steps we do not use; everything else (connect, helo, mail, rcpt, header,
 	 * eoh, body, eom) must be sent. */
 	unsigned long skip = SMFIP_NOUNKNOWN | SMFIP_NODATA;
@@ -288,7 +289,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
 			log_err("connection passed unchecked: out of memory");
 			return SMFIS_ACCEPT;
 		}
-		c->actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+		c->actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_DELRCPT;
 	}
 	c->counted = 1;
 	if (sa != NULL && sa->sa_family == AF_INET) {
@@ -582,6 +583,33 @@ static void reply_text(const char *in, const char *fallback, char *out, size_t l
 	out[o] = '\0';
 }
 
+/* Removes the recipients the verdict rejects alone (R7 opt-outs, doc/milter.md):
+ * the message goes on to the others.  Returns how many were removed; when the
+ * MTA did not grant SMFIF_DELRCPT the message is quarantined instead (never
+ * delivered to a recipient who refused it, never lost). */
+static size_t remove_rcpts(SMFICTX *ctx, struct milter_conn *c, const char *qid,
+			   const struct engine_verdict *v, enum engine_action *action)
+{
+	char addr[MSG_ADDR_MAX + 3];
+	size_t removed = 0;
+
+	for (size_t i = 0; i < v->nrcpts && i < c->nrcpts; i++) {
+		if (v->rcpt[i].action != ENGINE_REJECT)
+			continue;
+		snprintf(addr, sizeof addr, "<%s>", c->rcpts[i]);
+		if ((c->actions & SMFIF_DELRCPT) && smfi_delrcpt(ctx, addr) == MI_SUCCESS) {
+			removed++;
+			log_info("%s: rcpt=%s removed: %s", qid, addr, v->rcpt[i].rule);
+			continue;
+		}
+		log_warn("%s: rcpt=%s must not receive this message (%s) but the MTA cannot "
+			 "remove recipients; quarantined", qid, addr, v->rcpt[i].rule);
+		if (*action == ENGINE_ACCEPT || *action == ENGINE_TAG)
+			*action = ENGINE_QUARANTINE;
+	}
+	return removed;
+}
+
 static sfsistat cb_eom(SMFICTX *ctx)
 {
 	struct milter_conn *c = conn_of(ctx);
@@ -589,11 +617,12 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	struct engine_input in;
 	struct engine_ref *r;
 	enum engine_action action;
-	char rules[1024], deg[96], reply[ENGINE_REPLY_MAX + 8] = "", reason[400];
+	char rules[1024], deg[96], reply[ENGINE_REPLY_MAX + 8] = "", reason[400], nrem[24];
 	const char *qid;
 	sfsistat rc = SMFIS_ACCEPT;
 	int64_t t0 = util_mono_ms(), deadline;
 	int quarantined = 0;
+	size_t rcpts_removed = 0;
 
 	if (c == NULL)
 		return SMFIS_ACCEPT;
@@ -629,6 +658,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	/* The verdict is final: the engine already applied [engine] fail_mode to
 	 * missing answers, so `chanrac scan` and the milter agree. */
 	action = v->action;
+	if (action != ENGINE_REJECT && action != ENGINE_TEMPFAIL)
+		rcpts_removed = remove_rcpts(ctx, c, qid, v, &action);
 
 	switch (action) {
 	case ENGINE_REJECT:
@@ -676,12 +707,14 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	for (char *p = rules; *p; p++)
 		if (*p == ' ')
 			*p = ',';
-	log_info("%s: client=%s%s%s%s helo=%s from=<%s> rcpts=%zu%s score=%.1f rules=%s "
+	log_info("%s: client=%s%s%s%s helo=%s from=<%s> rcpts=%zu%s%s%s score=%.1f rules=%s "
 		 "action=%s ms=%lld%s%s%s%s%s",
 		 qid, c->client_ip, c->client_ptr[0] ? "[" : "", c->client_ptr,
 		 c->client_ptr[0] ? "]" : "", c->helo[0] ? c->helo : "-", c->mail_from,
-		 c->nrcpts + c->rcpts_dropped, c->sasl_user[0] ? " auth=yes" : "", v->score,
-		 rules[0] ? rules : "-", engine_action_name(action),
+		 c->nrcpts + c->rcpts_dropped, c->sasl_user[0] ? " auth=yes" : "",
+		 rcpts_removed ? " rcpts_removed=" : "",
+		 rcpts_removed ? (snprintf(nrem, sizeof nrem, "%zu", rcpts_removed), nrem) : "",
+		 v->score, rules[0] ? rules : "-", engine_action_name(action),
 		 (long long)(util_mono_ms() - t0), v->degraded ? " degraded=" : "",
 		 v->degraded ? degraded_text(v->degraded, deg, sizeof deg) : "",
 		 rc == SMFIS_REJECT || rc == SMFIS_TEMPFAIL ? " reply=\"" : "",
@@ -720,7 +753,8 @@ static sfsistat cb_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
 	.xxfi_name = "chanrac-milter",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_DELRCPT |
+		      SMFIF_SETSYMLIST,
 	.xxfi_connect = cb_connect,
 	.xxfi_helo = cb_helo,
 	.xxfi_envfrom = cb_envfrom,

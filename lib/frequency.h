@@ -1,0 +1,23 @@
+/* frequency: advertising emails per advertiser per recipient in a rolling window
+ * (REGULATIONS.md R5, D91 Art. 13(5): at most 3 in 24 h by default), counted in
+ * Redis as one sorted set of arrival times per advertiser and recipient, trimmed
+ * to the window and expiring with it.  Key schema: doc/redis-keys.md
+ * ("Advertising frequency"). */
+#ifndef CHANRAC_FREQUENCY_H
+#define CHANRAC_FREQUENCY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kv.h"
+
+/* For each recipient, in one pipeline: drops entries older than window_s before
+ * now_ms, returns in counts[i] how many advertising emails from advertiser
+ * reached rcpts[i] in the window before this one, and (record != 0) records this
+ * one (member tag, e.g. the queue id, keeps simultaneous messages apart).
+ * 0, or -1 with err when Redis failed (counts unset). */
+int frequency_count(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
+		    int64_t now_ms, int64_t window_s, int record, const char *tag,
+		    long long *counts, char *err, size_t errlen);
+
+#endif

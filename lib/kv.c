@@ -1,0 +1,363 @@
+/* kv: pooled hiredis connections for per-message state (see kv.h).  Idle
+ * connections wait on a stack under lock; a call pops one (or connects), uses
+ * it without the lock, and pushes it back unless it failed. */
+#include "kv.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "util.h"
+
+/* Idle connections kept; more may be open at once, the rest are closed. */
+#define KV_POOL_IDLE 32
+/* After a failed connect no new one is tried for this long (ms). */
+#define KV_BACKOFF_MS 1000
+
+struct cr_kv {
+	/* configuration, immutable after kv_open */
+	char server[300];
+	char host[256];
+	int port;
+	char socket[256];
+	char user[128];
+	char password[512];
+	int db;
+	char prefix[KV_PREFIX_MAX + 1];
+	int64_t connect_ms, command_ms;
+
+	pthread_mutex_t lock; /* guards idle, nidle, down_until_ms */
+	redisContext *idle[KV_POOL_IDLE];
+	size_t nidle;
+	int64_t down_until_ms;
+};
+
+static struct timeval kv_tv(int64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	return tv;
+}
+
+static int kv_read_password(cr_kv *kv, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char line[sizeof kv->password + 2];
+	char *p, *end;
+
+	if (f == NULL) {
+		util_errf(err, errlen, "[redis] password_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(line, sizeof line, f) == NULL) {
+		fclose(f);
+		util_errf(err, errlen, "[redis] password_file %s: empty", path);
+		return -1;
+	}
+	fclose(f);
+	for (p = line; *p == ' ' || *p == '\t'; p++)
+		;
+	end = p + strlen(p);
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	if (*p == '\0' || strlen(p) >= sizeof kv->password) {
+		explicit_bzero(line, sizeof line);
+		util_errf(err, errlen, "[redis] password_file %s: first line empty or too long", path);
+		return -1;
+	}
+	util_strlcpy(kv->password, p, sizeof kv->password);
+	explicit_bzero(line, sizeof line);
+	return 0;
+}
+
+static int kv_valid_prefix(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n == 0 || n > KV_PREFIX_MAX)
+		return 0;
+	for (; *p; p++)
+		if (*p <= ' ' || *p > '~' || *p == '{' || *p == '}')
+			return 0;
+	return 1;
+}
+
+cr_kv *kv_open(const cr_conf *conf, int64_t timeout_ms, char *err, size_t errlen)
+{
+	cr_kv *kv = calloc(1, sizeof *kv);
+	const char *v;
+
+	if (kv == NULL) {
+		util_errf(err, errlen, "kv: out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&kv->lock, NULL);
+	v = conf_str(conf, "redis", "host");
+	if (util_strlcpy(kv->host, v ? v : "", sizeof kv->host) >= sizeof kv->host) {
+		util_errf(err, errlen, "[redis] host: too long");
+		goto fail;
+	}
+	kv->port = (int)conf_int(conf, "redis", "port");
+	v = conf_str(conf, "redis", "socket");
+	if (util_strlcpy(kv->socket, v ? v : "", sizeof kv->socket) >= sizeof kv->socket) {
+		util_errf(err, errlen, "[redis] socket: path too long");
+		goto fail;
+	}
+	if (!kv->socket[0] && !kv->host[0]) {
+		util_errf(err, errlen, "[redis] host: empty and no socket set");
+		goto fail;
+	}
+	if (kv->socket[0])
+		snprintf(kv->server, sizeof kv->server, "unix:%s", kv->socket);
+	else if (strchr(kv->host, ':') != NULL)
+		snprintf(kv->server, sizeof kv->server, "[%s]:%d", kv->host, kv->port);
+	else
+		snprintf(kv->server, sizeof kv->server, "%s:%d", kv->host, kv->port);
+	v = conf_str(conf, "redis", "user");
+	if (util_strlcpy(kv->user, v ? v : "", sizeof kv->user) >= sizeof kv->user) {
+		util_errf(err, errlen, "[redis] user: too long");
+		goto fail;
+	}
+	v = conf_str(conf, "redis", "password_file");
+	if (v != NULL && v[0]) {
+		if (kv_read_password(kv, v, err, errlen) < 0)
+			goto fail;
+	} else if (kv->user[0]) {
+		util_errf(err, errlen, "[redis] user %s: set without password_file", kv->user);
+		goto fail;
+	}
+	kv->db = (int)conf_int(conf, "redis", "db");
+	v = conf_str(conf, "redis", "key_prefix");
+	if (v == NULL || !kv_valid_prefix(v)) {
+		util_errf(err, errlen,
+			  "[redis] key_prefix \"%s\": must be 1..%d printable characters without "
+			  "spaces or braces", v ? v : "", KV_PREFIX_MAX);
+		goto fail;
+	}
+	util_strlcpy(kv->prefix, v, sizeof kv->prefix);
+	if (timeout_ms > 0) {
+		kv->connect_ms = kv->command_ms = timeout_ms;
+	} else {
+		kv->connect_ms = conf_ms(conf, "redis", "connect_timeout");
+		kv->command_ms = conf_ms(conf, "redis", "command_timeout");
+	}
+	return kv;
+fail:
+	kv_close(kv);
+	return NULL;
+}
+
+void kv_close(cr_kv *kv)
+{
+	if (kv == NULL)
+		return;
+	for (size_t i = 0; i < kv->nidle; i++)
+		redisFree(kv->idle[i]);
+	explicit_bzero(kv->password, sizeof kv->password);
+	pthread_mutex_destroy(&kv->lock);
+	free(kv);
+}
+
+const char *kv_prefix(const cr_kv *kv)
+{
+	return kv->prefix;
+}
+
+const char *kv_server(const cr_kv *kv)
+{
+	return kv->server;
+}
+
+static void kv_io_error(const cr_kv *kv, redisContext *c, const char *what, char *err,
+			size_t errlen)
+{
+	const char *why = c != NULL && c->errstr[0] ? c->errstr : "no reply";
+
+	if (c != NULL && c->err == REDIS_ERR_IO &&
+	    (c->errstr[0] == '\0' || strcmp(c->errstr, strerror(EAGAIN)) == 0))
+		why = "timed out";
+	else if (c != NULL && c->err == REDIS_ERR_EOF)
+		why = "connection closed by server";
+	util_errf(err, errlen, "redis %s: %s: %s", kv->server, what, why);
+}
+
+/* Runs one setup command on a fresh connection; 0 or -1 with err. */
+static int kv_setup_cmd(const cr_kv *kv, redisContext *c, int argc, const char **argv,
+			char *err, size_t errlen)
+{
+	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+
+	if (r == NULL) {
+		kv_io_error(kv, c, argv[0], err, errlen);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		util_errf(err, errlen, "redis %s: %s: %.*s", kv->server, argv[0], (int)r->len,
+			  r->str);
+		freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+static redisContext *kv_connect(const cr_kv *kv, char *err, size_t errlen)
+{
+	redisContext *c;
+	char db[16];
+
+	if (kv->socket[0])
+		c = redisConnectUnixWithTimeout(kv->socket, kv_tv(kv->connect_ms));
+	else
+		c = redisConnectWithTimeout(kv->host, kv->port, kv_tv(kv->connect_ms));
+	if (c == NULL) {
+		util_errf(err, errlen, "redis %s: cannot allocate a connection", kv->server);
+		return NULL;
+	}
+	if (c->err) {
+		util_errf(err, errlen, "redis %s: %s", kv->server, c->errstr);
+		redisFree(c);
+		return NULL;
+	}
+	if (redisSetTimeout(c, kv_tv(kv->command_ms)) != REDIS_OK) {
+		util_errf(err, errlen, "redis %s: cannot set the command timeout", kv->server);
+		redisFree(c);
+		return NULL;
+	}
+	if (kv->password[0]) {
+		const char *a3[3] = { "AUTH", kv->user, kv->password };
+		const char *a2[2] = { "AUTH", kv->password };
+		if (kv->user[0] ? kv_setup_cmd(kv, c, 3, a3, err, errlen)
+				: kv_setup_cmd(kv, c, 2, a2, err, errlen)) {
+			redisFree(c);
+			return NULL;
+		}
+	}
+	if (kv->db != 0) {
+		const char *a[2] = { "SELECT", db };
+		snprintf(db, sizeof db, "%d", kv->db);
+		if (kv_setup_cmd(kv, c, 2, a, err, errlen) != 0) {
+			redisFree(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static redisContext *kv_get(cr_kv *kv, char *err, size_t errlen)
+{
+	redisContext *c = NULL;
+	int64_t now = util_mono_ms();
+
+	pthread_mutex_lock(&kv->lock);
+	if (kv->nidle > 0) {
+		c = kv->idle[--kv->nidle];
+	} else if (now < kv->down_until_ms) {
+		pthread_mutex_unlock(&kv->lock);
+		util_errf(err, errlen, "redis %s: unavailable (retrying shortly)", kv->server);
+		return NULL;
+	}
+	pthread_mutex_unlock(&kv->lock);
+	if (c != NULL)
+		return c;
+	c = kv_connect(kv, err, errlen);
+	if (c == NULL) {
+		pthread_mutex_lock(&kv->lock);
+		kv->down_until_ms = util_mono_ms() + KV_BACKOFF_MS;
+		pthread_mutex_unlock(&kv->lock);
+	}
+	return c;
+}
+
+static void kv_put(cr_kv *kv, redisContext *c, int broken)
+{
+	if (c == NULL)
+		return;
+	if (!broken && c->err == 0) {
+		pthread_mutex_lock(&kv->lock);
+		if (kv->nidle < KV_POOL_IDLE) {
+			kv->idle[kv->nidle++] = c;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&kv->lock);
+	}
+	if (c != NULL)
+		redisFree(c);
+}
+
+int kv_pipeline(cr_kv *kv, size_t n, const int *argcs, const char *const *const *argvs,
+		const size_t *const *lens, redisReply **replies, char *err, size_t errlen)
+{
+	redisContext *c;
+	size_t got = 0;
+	int retried = 0;
+
+	for (size_t i = 0; i < n; i++)
+		replies[i] = NULL;
+again:
+	c = kv_get(kv, err, errlen);
+	if (c == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (redisAppendCommandArgv(c, argcs[i], (const char **)argvs[i],
+					   lens != NULL ? lens[i] : NULL) != REDIS_OK)
+			goto io;
+	for (got = 0; got < n; got++) {
+		void *r = NULL;
+		if (redisGetReply(c, &r) != REDIS_OK || r == NULL)
+			goto io;
+		replies[got] = r;
+	}
+	kv_put(kv, c, 0);
+	return 0;
+io:
+	/* an idle connection the server closed meanwhile: retry once on a new one */
+	if (!retried && got == 0 && c->err == REDIS_ERR_EOF) {
+		redisFree(c);
+		retried = 1;
+		goto again;
+	}
+	kv_io_error(kv, c, argvs[0][0], err, errlen);
+	for (size_t i = 0; i < got; i++) {
+		freeReplyObject(replies[i]);
+		replies[i] = NULL;
+	}
+	kv_put(kv, c, 1);
+	return -1;
+}
+
+redisReply *kv_command(cr_kv *kv, char *err, size_t errlen, int argc, const char **argv)
+{
+	redisReply *r;
+	const char *const *av = argv;
+
+	if (kv_pipeline(kv, 1, &argc, &av, NULL, &r, err, errlen) != 0)
+		return NULL;
+	if (r->type == REDIS_REPLY_ERROR) {
+		util_errf(err, errlen, "redis %s: %s: %.*s", kv->server, argv[0], (int)r->len, r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+int kv_key_part(const char *in, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (in == NULL || in[0] == '\0')
+		return -1;
+	for (; in[n]; n++) {
+		unsigned char ch = (unsigned char)in[n];
+		if (n + 1 >= outlen || ch <= ' ' || ch == 0x7f || ch == '{' || ch == '}')
+			return -1;
+		out[n] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+	}
+	out[n] = '\0';
+	return 0;
+}
