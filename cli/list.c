@@ -11,6 +11,8 @@
 #include "cli.h"
 #include "dataset.h"
 #include "json.h"
+#include "report.h"
+#include "stats.h"
 #include "util.h"
 
 struct list_opts {
@@ -22,6 +24,7 @@ struct list_opts {
 	const char *format;
 	const char *output;
 	const char *source;
+	const char *ref;  /* audit reference (ticket, report id) */
 	int replace;
 	int npos;
 	char **pos;
@@ -39,6 +42,7 @@ static int list_parse_opts(int argc, char **argv, struct list_opts *o)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "source", required_argument, NULL, 's' },
+		{ "ref", required_argument, NULL, 'F' },
 		{ "replace", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "config", required_argument, NULL, 'c' },
@@ -59,6 +63,7 @@ static int list_parse_opts(int argc, char **argv, struct list_opts *o)
 		case 'f': o->format = optarg; break;
 		case 'o': o->output = optarg; break;
 		case 's': o->source = optarg; break;
+		case 'F': o->ref = optarg; break;
 		case 'R': o->replace = 1; break;
 		case 'j': case 'c': break; /* handled globally */
 		case ':':
@@ -169,12 +174,16 @@ static int list_add(struct cli *cli, int argc, char **argv)
 		free(es);
 		return rc;
 	}
+	cr_stats *stats = stats_new(cli->conf, err, sizeof err);
+	store_set_audit(s, cli->source, o.reason, o.ref);
 	if (cli->json)
 		fputc('[', stdout);
 	for (int i = 0; i < o.npos; i++) {
 		char key[LISTING_KEY_MAX];
 		listing_format_key(&es[i], key, sizeof key);
 		int st = store_entry_add(s, o.list, &es[i], 1);
+		if (st == STORE_OK)
+			stats_add(stats, util_now(), STATS_LIST_ADDED, 1);
 		if (st != STORE_OK) {
 			cli_err("list add %s --list %s: %s", key, o.list, store_error(s));
 			rc = cli_exit_for(st);
@@ -194,6 +203,7 @@ static int list_add(struct cli *cli, int argc, char **argv)
 	}
 	if (cli->json)
 		fputs("]\n", stdout);
+	stats_free(stats);
 	store_close(s);
 	free(es);
 	return rc;
@@ -228,10 +238,21 @@ static int list_del(struct cli *cli, int argc, char **argv)
 		free(es);
 		return rc;
 	}
+	/* every delisting is audited (who, why, reference), counted, and
+	 * remembered so that spam reports do not list the item again by
+	 * themselves (lib/report.h, report_hold) */
+	cr_stats *stats = stats_new(cli->conf, err, sizeof err);
+	store_set_audit(s, cli->source, o.reason, o.ref);
 	for (int i = 0; i < o.npos; i++) {
 		char key[LISTING_KEY_MAX];
 		listing_format_key(&es[i], key, sizeof key);
 		int st = store_entry_del(s, o.list, &es[i]);
+		if (st == STORE_OK) {
+			stats_add(stats, util_now(), STATS_LIST_REMOVED, 1);
+			if (!es[i].exclude && (strcmp(o.list, conf_str(cli->conf, "report", "ip_list")) == 0 ||
+					       strcmp(o.list, conf_str(cli->conf, "report", "domain_list")) == 0))
+				report_hold(s, key, cli->source, o.reason, util_now());
+		}
 		if (st == STORE_NOTFOUND) {
 			cli_err("%s is not on %s", key, o.list);
 			rc = CLI_NOTFOUND;
@@ -243,6 +264,7 @@ static int list_del(struct cli *cli, int argc, char **argv)
 			printf("deleted %s from %s\n", key, o.list);
 		}
 	}
+	stats_free(stats);
 	store_close(s);
 	free(es);
 	return rc;
@@ -377,6 +399,7 @@ static int list_import(struct cli *cli, int argc, char **argv)
 		return rc;
 	struct import_ctx c = { .tmpl = &tmpl, .file = file, .tty = isatty(2),
 				.start_ms = util_mono_ms() };
+	store_set_audit(s, cli->source, o.reason ? o.reason : file, o.ref);
 	c.im = store_import_begin(s, o.list, o.replace);
 	if (c.im == NULL) {
 		cli_err("list import %s: %s", file, store_error(s));
@@ -505,6 +528,11 @@ static int list_export(struct cli *cli, int argc, char **argv)
 				o.list, c.skipped, dataset_format_name(fmt));
 		if (o.output && !cli->json)
 			printf("exported %lld entries of %s to %s\n", c.written, o.list, o.output);
+		/* shared entries (P8): counted for the periodic report */
+		char serr[256];
+		cr_stats *stats = stats_new(cli->conf, serr, sizeof serr);
+		stats_add(stats, c.now, STATS_LIST_EXPORTED, c.written);
+		stats_free(stats);
 	}
 	store_close(s);
 	return rc;

@@ -32,6 +32,12 @@ static void usage(FILE *f)
 	      "  optout confirm ID | optout list [RCPT] | optout del ID\n"
 	      "  outbound status [USER] | outbound release USER\n"
 	      "  stats rbl [--zone NAME] [--socket PATH] [--json]\n"
+	      "  stats --from DATE --to DATE [--json]\n"
+	      "  report FILE|- [--reporter ID] [--not-spam] [--arf OUT] [--json]\n"
+	      "  reports list [--status S] [--from T] [--to T] [--limit N] | show|accept|reject ID [--reason T]\n"
+	      "  block ADDRESS|CIDR|DOMAIN... --ref TICKET --reason TEXT [--list NAME] [--code N]\n"
+	      "  audit [--from T] [--to T] [--list NAME] [--key KEY] [--limit N] [--json]\n"
+	      "  compliance-report --kind annual|semiannual --period P [--format md|csv|json|html]\n"
 	      "\n"
 	      "KEY: 192.0.2.7, 192.0.2.0/24, 2001:db8::/32, example.vn, *.example.vn;\n"
 	      "     a leading ! makes an exclusion.  FMT: plain, ip4set, ip4trie, ip6trie, dnset.\n"
@@ -191,6 +197,18 @@ int main(int argc, char **argv)
 		rc = cli_cmd_outbound(&cli, argc - i, argv + i);
 	} else if (strcmp(cmd, "stats") == 0 && i + 1 < argc && strcmp(argv[i + 1], "rbl") == 0) {
 		rc = cli_cmd_stats_rbl(&cli, argc - i - 1, argv + i + 1);
+	} else if (strcmp(cmd, "stats") == 0) {
+		rc = cli_cmd_stats(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "report") == 0) {
+		rc = cli_cmd_report(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "reports") == 0) {
+		rc = cli_cmd_reports(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "block") == 0) {
+		rc = cli_cmd_block(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "audit") == 0) {
+		rc = cli_cmd_audit(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "compliance-report") == 0) {
+		rc = cli_cmd_compliance_report(&cli, argc - i, argv + i);
 	} else if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		rc = CLI_OK;

@@ -166,5 +166,27 @@ const struct conf_key conf_keys[] = {
 	{ "milter", "stats_retry_max", CONF_DURATION, "30s", SEC(1), SEC(3600) },
 	/* end [milter] */
 
+	/* [report]: spam reports and automatic listing (chanrac report) */
+	{ "report", "trusted_relays", CONF_LIST, "127.0.0.0/8 ::1", 0, 0 },
+	{ "report", "auto_list", CONF_BOOL, "yes", 0, 0 },
+	{ "report", "ip_threshold", CONF_INT, "3", 1, 1000000 },
+	{ "report", "domain_threshold", CONF_INT, "5", 1, 1000000 },
+	{ "report", "fingerprint_threshold", CONF_INT, "3", 1, 1000000 },
+	{ "report", "ip_list", CONF_STR, "spam-ip", 0, 0 },
+	{ "report", "domain_list", CONF_STR, "spam-domain", 0, 0 },
+	{ "report", "allow_list", CONF_STR, "allow", 0, 0 },
+	{ "report", "ip_code", CONF_STR, "127.0.0.2", 0, 0 },
+	{ "report", "domain_code", CONF_STR, "127.0.0.2", 0, 0 },
+	{ "report", "list_expires", CONF_DURATION, "7d", SEC(0), SEC(315360000) },
+	{ "report", "keep", CONF_DURATION, "180d", SEC(86400), SEC(315360000) },
+	{ "report", "window", CONF_DURATION, "30d", SEC(60), SEC(315360000) },
+	{ "report", "domain_sources", CONF_LIST, "from urls", 0, 0 },
+	{ "report", "max_url_domains", CONF_INT, "10", 0, 16 },
+	{ "report", "header_bytes", CONF_INT, "32768", 1024, 1048576 },
+	{ "report", "fingerprint_min_words", CONF_INT, "8", 1, 10000 },
+	{ "report", "arf_from", CONF_STR, "abuse@localhost", 0, 0 },
+	{ "report", "reporting_mta", CONF_STR, NULL, 0, 0 },
+	/* end [report] */
+
 	{ NULL, NULL, CONF_STR, NULL, 0, 0 },
 };

@@ -34,6 +34,16 @@ struct stats_day {
 	long long total;
 };
 
+/* A pending count of the wider counter set (stats_add & co). */
+enum { STATS_ITEM_FIELD, STATS_ITEM_LABEL, STATS_ITEM_MEMBER };
+struct stats_item {
+	int kind;
+	char day[11];
+	char name[STATS_FIELD_MAX + 1];
+	char label[STATS_LABEL_MAX + 1]; /* LABEL: the label; MEMBER: the member */
+	long long n;
+};
+
 struct cr_stats {
 	/* configuration, immutable after stats_new */
 	char server[300];
@@ -49,6 +59,9 @@ struct cr_stats {
 	pthread_mutex_t lock; /* guards days, stop, wake */
 	pthread_cond_t wake;
 	struct stats_day days[STATS_MAX_DAYS];
+	struct stats_item *items; /* stats_add & co., pending */
+	size_t nitems, capitems;
+	int items_dropped_logged;
 	int stop;
 
 	pthread_mutex_t io_lock; /* guards c and the fields below */
@@ -261,8 +274,8 @@ static struct stats_day *stats_slot(cr_stats *s, const char *day)
 	return free_slot;
 }
 
-static void stats_add(cr_stats *s, const char *day, const char *name, long long n,
-		      long long total)
+static void stats_add_msg(cr_stats *s, const char *day, const char *name, long long n,
+			  long long total)
 {
 	struct stats_day *d = stats_slot(s, day);
 	size_t i;
@@ -294,8 +307,153 @@ void stats_count(cr_stats *s, int64_t when, const char *name)
 		name = "other";
 	stats_day_text(when, day);
 	pthread_mutex_lock(&s->lock);
-	stats_add(s, day, name, 1, 1);
+	stats_add_msg(s, day, name, 1, 1);
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* Adds to a pending item (merging with an equal one).  Called under lock. */
+static void stats_item_put(cr_stats *s, int kind, const char *day, const char *name,
+			   const char *label, long long n)
+{
+	struct stats_item *it;
+
+	for (size_t i = s->nitems; i-- > 0;) {
+		it = &s->items[i];
+		if (it->kind == kind && strcmp(it->day, day) == 0 && strcmp(it->name, name) == 0 &&
+		    strcmp(it->label, label) == 0) {
+			if (kind != STATS_ITEM_MEMBER)
+				it->n += n;
+			return;
+		}
+	}
+	if (s->nitems >= STATS_MAX_ITEMS) {
+		if (!s->items_dropped_logged)
+			log_warn("stats: more than %d pending counts: dropping (Redis away?)",
+				 STATS_MAX_ITEMS);
+		s->items_dropped_logged = 1;
+		return;
+	}
+	if (s->nitems == s->capitems) {
+		size_t cap = s->capitems ? s->capitems * 2 : 32;
+		struct stats_item *ni = realloc(s->items, cap * sizeof *ni);
+		if (ni == NULL)
+			return;
+		s->items = ni;
+		s->capitems = cap;
+	}
+	it = &s->items[s->nitems++];
+	it->kind = kind;
+	util_strlcpy(it->day, day, sizeof it->day);
+	util_strlcpy(it->name, name, sizeof it->name);
+	util_strlcpy(it->label, label, sizeof it->label);
+	it->n = n;
+	s->items_dropped_logged = 0;
+}
+
+static int stats_valid_field(const char *name)
+{
+	size_t n = 0;
+
+	for (; name[n]; n++) {
+		char ch = name[n];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.'))
+			return 0;
+	}
+	return n >= 1 && n <= STATS_FIELD_MAX;
+}
+
+/* Label/member text: control characters to spaces, cut to STATS_LABEL_MAX. */
+static int stats_clean_label(const char *in, char out[STATS_LABEL_MAX + 1])
+{
+	size_t n = util_strlcpy(out, in ? in : "", STATS_LABEL_MAX + 1);
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			*p = ' ';
+	(void)n;
+	return out[0] ? 0 : -1;
+}
+
+static void stats_put(cr_stats *s, int kind, int64_t when, const char *name, const char *label,
+		      long long n)
+{
+	char day[11], clean[STATS_LABEL_MAX + 1] = "";
+
+	if (s == NULL)
+		return;
+	if (name == NULL || !stats_valid_field(name)) {
+		log_warn("stats: bad counter name \"%s\" dropped", name ? name : "(null)");
+		return;
+	}
+	if (kind != STATS_ITEM_FIELD && stats_clean_label(label, clean) < 0)
+		return;
+	stats_day_text(when, day);
+	pthread_mutex_lock(&s->lock);
+	stats_item_put(s, kind, day, name, clean, n);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void stats_add(cr_stats *s, int64_t when, const char *field, long long n)
+{
+	stats_put(s, STATS_ITEM_FIELD, when, field, NULL, n);
+}
+
+void stats_add_label(cr_stats *s, int64_t when, const char *name, const char *label,
+		     long long n)
+{
+	stats_put(s, STATS_ITEM_LABEL, when, name, label, n);
+}
+
+void stats_add_distinct(cr_stats *s, int64_t when, const char *name, const char *member)
+{
+	stats_put(s, STATS_ITEM_MEMBER, when, name, member, 1);
+}
+
+void stats_optout(cr_stats *s, int64_t when, const char *channel, const char *stage,
+		  const char *reason)
+{
+	static const char *const channels[] = STATS_OPTOUT_CHANNELS;
+	static const char *const stages[] = STATS_OPTOUT_STAGES;
+	char field[STATS_FIELD_MAX + 1];
+	int okc = 0, oks = 0;
+
+	for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++)
+		okc |= channel != NULL && strcmp(channel, channels[i]) == 0;
+	for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
+		oks |= stage != NULL && strcmp(stage, stages[i]) == 0;
+	if (!okc || !oks) {
+		log_warn("stats: opt-out channel \"%s\" / stage \"%s\" unknown: dropped",
+			 channel ? channel : "", stage ? stage : "");
+		return;
+	}
+	snprintf(field, sizeof field, "optout.%s.%s", stage, channel);
+	stats_add(s, when, field, 1);
+	if (strcmp(stage, "failed") == 0)
+		stats_add_label(s, when, STATS_LABEL_OPTOUT_REASON,
+				reason && reason[0] ? reason : "unspecified", 1);
+}
+
+void stats_advert_in(cr_stats *s, int64_t when, const char *advertiser,
+		     const char *const *failed_rules, size_t nfailed)
+{
+	stats_add(s, when, STATS_ADV_TOTAL, 1);
+	if (advertiser != NULL && advertiser[0])
+		stats_add_distinct(s, when, STATS_SET_ADVERTISER, advertiser);
+	for (size_t i = 0; i < nfailed; i++)
+		stats_add_label(s, when, STATS_LABEL_NONCOMPLIANT, failed_rules[i], 1);
+}
+
+void stats_advert_out(cr_stats *s, int64_t when, const char *customer, const char *template_id)
+{
+	char m[STATS_LABEL_MAX + 1];
+
+	if (customer == NULL || customer[0] == '\0')
+		return;
+	stats_add(s, when, "out.adv", 1);
+	stats_add_label(s, when, STATS_LABEL_ADV_SENT, customer, 1);
+	if (template_id != NULL && template_id[0]) {
+		snprintf(m, sizeof m, "%s\t%s", customer, template_id);
+		stats_add_distinct(s, when, STATS_SET_ADV_TEMPLATE, m);
+	}
 }
 
 long long stats_pending(cr_stats *s)
@@ -403,9 +561,10 @@ static int stats_connect(cr_stats *s, char *why, size_t whylen)
 
 /* Writes the days in one MULTI/EXEC, so a flush is counted entirely or not at
  * all.  0 or -1 with why. */
-static int stats_write(cr_stats *s, const struct stats_day *days, char *why, size_t whylen)
+static int stats_write(cr_stats *s, const struct stats_day *days,
+		       const struct stats_item *items, size_t nitems, char *why, size_t whylen)
 {
-	char key[STATS_PREFIX_MAX + 32], field[STATS_NAME_MAX + 8], num[24];
+	char key[STATS_PREFIX_MAX + STATS_FIELD_MAX + 64], field[STATS_NAME_MAX + 8], num[24];
 	const char *argv[4];
 	size_t sent = 0;
 	redisReply *r;
@@ -433,6 +592,34 @@ static int stats_write(cr_stats *s, const struct stats_day *days, char *why, siz
 		}
 		argv[0] = "EXPIRE";
 		argv[1] = key;
+		argv[2] = STATS_KEY_TTL_S;
+		if (redisAppendCommandArgv(s->c, 3, argv, NULL) != REDIS_OK)
+			goto io;
+		sent++;
+	}
+	for (size_t i = 0; i < nitems; i++) {
+		const struct stats_item *it = &items[i];
+		int argc = 4;
+		if (it->kind == STATS_ITEM_FIELD)
+			snprintf(key, sizeof key, "%.64s:{st}:day:%.10s", s->prefix, it->day);
+		else
+			snprintf(key, sizeof key, "%.64s:{st}:%s:%s:%.10s", s->prefix,
+				 it->kind == STATS_ITEM_LABEL ? "lab" : "set", it->name, it->day);
+		snprintf(num, sizeof num, "%lld", it->n);
+		argv[1] = key;
+		if (it->kind == STATS_ITEM_MEMBER) {
+			argv[0] = "SADD";
+			argv[2] = it->label;
+			argc = 3;
+		} else {
+			argv[0] = "HINCRBY";
+			argv[2] = it->kind == STATS_ITEM_FIELD ? it->name : it->label;
+			argv[3] = num;
+		}
+		if (redisAppendCommandArgv(s->c, argc, argv, NULL) != REDIS_OK)
+			goto io;
+		sent++;
+		argv[0] = "EXPIRE";
 		argv[2] = STATS_KEY_TTL_S;
 		if (redisAppendCommandArgv(s->c, 3, argv, NULL) != REDIS_OK)
 			goto io;
@@ -475,6 +662,8 @@ io:
 static int stats_flush_now(cr_stats *s, int force)
 {
 	struct stats_day days[STATS_MAX_DAYS];
+	struct stats_item *items;
+	size_t nitems;
 	long long total = 0;
 	char why[256] = "";
 	int64_t now;
@@ -489,16 +678,21 @@ static int stats_flush_now(cr_stats *s, int force)
 	pthread_mutex_lock(&s->lock);
 	memcpy(days, s->days, sizeof days);
 	memset(s->days, 0, sizeof s->days);
+	items = s->items;
+	nitems = s->nitems;
+	s->items = NULL;
+	s->nitems = s->capitems = 0;
 	pthread_mutex_unlock(&s->lock);
 	for (size_t i = 0; i < STATS_MAX_DAYS; i++)
 		total += days[i].total;
-	if (total == 0) {
+	if (total == 0 && nitems == 0) {
 		pthread_mutex_unlock(&s->io_lock);
+		free(items);
 		return 0;
 	}
 	rc = (s->c == NULL || s->c->err) ? stats_connect(s, why, sizeof why) : 0;
 	if (rc == 0)
-		rc = stats_write(s, days, why, sizeof why);
+		rc = stats_write(s, days, items, nitems, why, sizeof why);
 	now = util_mono_ms();
 	if (rc == 0) {
 		if (s->down)
@@ -514,10 +708,13 @@ static int stats_flush_now(cr_stats *s, int force)
 			const struct stats_day *d = &days[i];
 			if (d->day[0] == '\0')
 				continue;
-			stats_add(s, d->day, "", 0, d->total);
+			stats_add_msg(s, d->day, "", 0, d->total);
 			for (size_t j = 0; j < d->nc; j++)
-				stats_add(s, d->day, d->c[j].name, d->c[j].n, 0);
+				stats_add_msg(s, d->day, d->c[j].name, d->c[j].n, 0);
 		}
+		for (size_t i = 0; i < nitems; i++)
+			stats_item_put(s, items[i].kind, items[i].day, items[i].name,
+				       items[i].label, items[i].n);
 		pthread_mutex_unlock(&s->lock);
 		s->failures++;
 		if (!s->down || now - s->last_log_ms >= STATS_LOG_EVERY_MS) {
@@ -532,6 +729,7 @@ static int stats_flush_now(cr_stats *s, int force)
 		s->next_try_ms = now + s->backoff_ms;
 	}
 	pthread_mutex_unlock(&s->io_lock);
+	free(items);
 	return rc;
 }
 
@@ -602,6 +800,173 @@ void stats_free(cr_stats *s)
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->io_lock);
+	free(s->items);
 	explicit_bzero(s->password, sizeof s->password);
 	free(s);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static int stats_value_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct stats_value *)a)->name, ((const struct stats_value *)b)->name);
+}
+
+/* Adds n to name in v (unsorted while building). 0 or -1 on out-of-memory. */
+static int stats_values_add(struct stats_values *v, size_t *cap, const char *name, long long n)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i].name, name) == 0) {
+			v->v[i].n += n;
+			return 0;
+		}
+	if (v->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 32;
+		struct stats_value *nv = realloc(v->v, nc * sizeof *nv);
+		if (nv == NULL)
+			return -1;
+		v->v = nv;
+		*cap = nc;
+	}
+	v->v[v->n].name = strdup(name);
+	if (v->v[v->n].name == NULL)
+		return -1;
+	v->v[v->n++].n = n;
+	return 0;
+}
+
+void stats_values_free(struct stats_values *v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < v->n; i++)
+		free(v->v[i].name);
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+long long stats_value(const struct stats_values *v, const char *name)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i].name, name) == 0)
+			return v->v[i].n;
+	return 0;
+}
+
+/* Runs one command per day over from..to (keys "PREFIX:{st}:MID:DAY" or the day
+ * hash when mid is NULL), pipelined, and folds the replies into out:
+ * HGETALL (sums per field) or SMEMBERS (distinct members). */
+static int stats_read(cr_stats *s, int64_t from, int64_t to, const char *mid, int members,
+		      struct stats_values *out, char *err, size_t errlen)
+{
+	char why[256] = "";
+	size_t cap = 0, days = 0, got = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	if (to < from || (to - from) / 86400 > 3660) {
+		stats_errf(err, errlen, "stats: bad day range");
+		return -1;
+	}
+	pthread_mutex_lock(&s->io_lock);
+	if ((s->c == NULL || s->c->err) && stats_connect(s, why, sizeof why) < 0) {
+		stats_errf(err, errlen, "redis %s: %s", s->server, why);
+		pthread_mutex_unlock(&s->io_lock);
+		return -1;
+	}
+	redisSetTimeout(s->c, stats_tv(s->timeout_ms < 5000 ? 5000 : s->timeout_ms));
+	for (int64_t t = from - (from % 86400 + 86400) % 86400; t <= to; t += 86400) {
+		char day[11], key[STATS_PREFIX_MAX + STATS_FIELD_MAX + 64];
+		const char *argv[2];
+		stats_day_text(t, day);
+		if (mid == NULL)
+			snprintf(key, sizeof key, "%s:{st}:day:%s", s->prefix, day);
+		else
+			snprintf(key, sizeof key, "%s:{st}:%s:%s", s->prefix, mid, day);
+		argv[0] = members ? "SMEMBERS" : "HGETALL";
+		argv[1] = key;
+		if (redisAppendCommandArgv(s->c, 2, argv, NULL) != REDIS_OK) {
+			rc = -1;
+			break;
+		}
+		days++;
+	}
+	for (; got < days; got++) {
+		void *reply = NULL;
+		redisReply *r;
+		if (redisGetReply(s->c, &reply) != REDIS_OK || reply == NULL) {
+			rc = -1;
+			break;
+		}
+		r = reply;
+		if (r->type == REDIS_REPLY_ERROR) {
+			snprintf(why, sizeof why, "%s", r->str);
+			rc = -1;
+		} else if (r->type == REDIS_REPLY_ARRAY) {
+			size_t step = members ? 1 : 2;
+			for (size_t i = 0; i + step <= r->elements && rc == 0; i += step) {
+				const redisReply *k = r->element[i];
+				long long n = 1;
+				if (k->type != REDIS_REPLY_STRING)
+					continue;
+				if (!members) {
+					const redisReply *v = r->element[i + 1];
+					if (v->type != REDIS_REPLY_STRING)
+						continue;
+					n = strtoll(v->str, NULL, 10);
+				}
+				if (stats_values_add(out, &cap, k->str, members ? 0 : n) < 0)
+					rc = -1;
+			}
+		}
+		freeReplyObject(r);
+	}
+	if (rc < 0) {
+		stats_errf(err, errlen, "redis %s: %s", s->server,
+			   why[0] ? why : stats_why(s, NULL));
+		stats_disconnect(s);
+		stats_values_free(out);
+	} else {
+		redisSetTimeout(s->c, stats_tv(s->timeout_ms));
+		if (members)
+			for (size_t i = 0; i < out->n; i++)
+				out->v[i].n = 1;
+		if (out->n > 1)
+			qsort(out->v, out->n, sizeof *out->v, stats_value_cmp);
+	}
+	pthread_mutex_unlock(&s->io_lock);
+	return rc;
+}
+
+int stats_read_fields(cr_stats *s, int64_t from, int64_t to, struct stats_values *out,
+		      char *err, size_t errlen)
+{
+	return stats_read(s, from, to, NULL, 0, out, err, errlen);
+}
+
+int stats_read_labels(cr_stats *s, int64_t from, int64_t to, const char *name,
+		      struct stats_values *out, char *err, size_t errlen)
+{
+	char mid[STATS_FIELD_MAX + 8];
+
+	if (!stats_valid_field(name)) {
+		stats_errf(err, errlen, "stats: bad label counter name \"%s\"", name);
+		return -1;
+	}
+	snprintf(mid, sizeof mid, "lab:%s", name);
+	return stats_read(s, from, to, mid, 0, out, err, errlen);
+}
+
+int stats_read_distinct(cr_stats *s, int64_t from, int64_t to, const char *name,
+			struct stats_values *out, char *err, size_t errlen)
+{
+	char mid[STATS_FIELD_MAX + 8];
+
+	if (!stats_valid_field(name)) {
+		stats_errf(err, errlen, "stats: bad set name \"%s\"", name);
+		return -1;
+	}
+	snprintf(mid, sizeof mid, "set:%s", name);
+	return stats_read(s, from, to, mid, 1, out, err, errlen);
 }

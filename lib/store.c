@@ -61,11 +61,20 @@ enum store_script_id { SCRIPT_ADD, SCRIPT_DEL, SCRIPT_COMMIT, SCRIPT_EXPIRE, SCR
 	"  return xadd_last\n" \
 	"end\n"
 
+/* Every list change also appends one entry to the audit stream (who, why,
+ * reference; doc/redis-keys.md), in the same script, so the audit log and the
+ * lists never disagree. */
+#define STORE_LUA_AUDIT(key, maxlen, op, list, field, val, who, why, ref) \
+	"redis.call('XADD', " key ", 'MAXLEN', '~', " maxlen ", '*', 'op', " op ",\n" \
+	"  'list', " list ", 'key', " field ", 'val', " val " or '', 'who', " who ",\n" \
+	"  'why', " why ", 'ref', " ref ")\n"
+
 /* Every write to a list goes through one of these.  The expiry member of an
  * entry is "<list>\n<key>", so one zset indexes every list. */
 static const char *const store_script_src[SCRIPT_COUNT] = {
-	/* add: KEYS list, exp, changes; ARGV key, value, expires, replace, list,
-	 * maxlen, now.  An existing entry counts only while it is unexpired. */
+	/* add: KEYS list, exp, changes, audit; ARGV key, value, expires, replace,
+	 * list, maxlen, now, who, why, ref.  An existing entry counts only while
+	 * it is unexpired. */
 	[SCRIPT_ADD] = STORE_LUA_XADD
 		"local m = ARGV[5] .. '\\n' .. ARGV[1]\n"
 		"if ARGV[4] == '0' and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then\n"
@@ -75,16 +84,25 @@ static const char *const store_script_src[SCRIPT_COUNT] = {
 		"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
 		"if tonumber(ARGV[3]) > 0 then redis.call('ZADD', KEYS[2], ARGV[3], m)\n"
 		"else redis.call('ZREM', KEYS[2], m) end\n"
-		"return xadd(KEYS[3], ARGV[6], 'op', 'add', 'list', ARGV[5], 'key', ARGV[1],\n"
-		"  'val', ARGV[2])\n",
-	/* del: KEYS list, exp, changes; ARGV key, list, maxlen. */
+		"local id = xadd(KEYS[3], ARGV[6], 'op', 'add', 'list', ARGV[5], 'key', ARGV[1],\n"
+		"  'val', ARGV[2])\n"
+		STORE_LUA_AUDIT("KEYS[4]", "ARGV[6]", "'add'", "ARGV[5]", "ARGV[1]", "ARGV[2]",
+				"ARGV[8]", "ARGV[9]", "ARGV[10]")
+		"return id\n",
+	/* del: KEYS list, exp, changes, audit; ARGV key, list, maxlen, who, why,
+	 * ref.  The audit entry keeps the value that was deleted. */
 	[SCRIPT_DEL] = STORE_LUA_XADD
-		"if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return false end\n"
+		"local old = redis.call('HGET', KEYS[1], ARGV[1])\n"
+		"if not old then return false end\n"
+		"redis.call('HDEL', KEYS[1], ARGV[1])\n"
 		"redis.call('ZREM', KEYS[2], ARGV[2] .. '\\n' .. ARGV[1])\n"
-		"return xadd(KEYS[3], ARGV[3], 'op', 'del', 'list', ARGV[2], 'key', ARGV[1],\n"
-		"  'val', '')\n",
-	/* commit: KEYS staging hash, staging expiry zset, list, exp, changes;
-	 * ARGV list, replace (0/1), maxlen.  Works in chunks of 1000 so that
+		"local id = xadd(KEYS[3], ARGV[3], 'op', 'del', 'list', ARGV[2], 'key', ARGV[1],\n"
+		"  'val', '')\n"
+		STORE_LUA_AUDIT("KEYS[4]", "ARGV[3]", "'del'", "ARGV[2]", "ARGV[1]", "old",
+				"ARGV[4]", "ARGV[5]", "ARGV[6]")
+		"return id\n",
+	/* commit: KEYS staging hash, staging expiry zset, list, exp, changes, audit;
+	 * ARGV list, replace (0/1), maxlen, who, why, ref.  Works in chunks of 1000 so that
 	 * unpack() stays far below Lua's stack limit. */
 	[SCRIPT_COMMIT] = STORE_LUA_XADD
 		"local function chunked(cmd, key, arr, step)\n"
@@ -152,20 +170,26 @@ static const char *const store_script_src[SCRIPT_COUNT] = {
 		"local count = redis.call('HLEN', KEYS[3])\n"
 		"xadd(KEYS[5], ARGV[3], 'op', 'load', 'list', ARGV[1], 'key', '',\n"
 		"  'val', ARGV[2] == '1' and 'replace' or 'merge', 'count', tostring(count))\n"
+		STORE_LUA_AUDIT("KEYS[6]", "ARGV[3]", "'load'", "ARGV[1]", "''",
+				"(ARGV[2] == '1' and 'replace ' or 'merge ') .. tostring(count)",
+				"ARGV[4]", "ARGV[5]", "ARGV[6]")
 		"return count\n",
-	/* expire: KEYS exp, changes, then the list hash of each member;
+	/* expire: KEYS exp, changes, audit, then the list hash of each member;
 	 * ARGV now, maxlen, then list and key of each member.  Re-checks the
 	 * score: the entry may have been renewed since it was read. */
 	[SCRIPT_EXPIRE] = STORE_LUA_XADD
 		"local now, n = tonumber(ARGV[1]), 0\n"
-		"for i = 1, #KEYS - 2 do\n"
+		"for i = 1, #KEYS - 3 do\n"
 		"  local list, f = ARGV[1 + 2 * i], ARGV[2 + 2 * i]\n"
 		"  local m = list .. '\\n' .. f\n"
 		"  local sc = redis.call('ZSCORE', KEYS[1], m)\n"
 		"  if sc and tonumber(sc) <= now then\n"
 		"    redis.call('ZREM', KEYS[1], m)\n"
-		"    if redis.call('HDEL', KEYS[2 + i], f) == 1 then\n"
+		"    local old = redis.call('HGET', KEYS[3 + i], f)\n"
+		"    if redis.call('HDEL', KEYS[3 + i], f) == 1 then\n"
 		"      xadd(KEYS[2], ARGV[2], 'op', 'del', 'list', list, 'key', f, 'val', '')\n"
+		STORE_LUA_AUDIT("KEYS[3]", "ARGV[2]", "'expire'", "list", "f", "old",
+				"'expiry'", "'expired'", "''")
 		"      n = n + 1\n"
 		"    end\n"
 		"  end\n"
@@ -189,6 +213,10 @@ struct cr_store {
 	char **lists; /* NULL-terminated, owned */
 	char key_exp[STORE_KEYNAME_MAX];
 	char key_changes[STORE_KEYNAME_MAX];
+	char key_audit[STORE_KEYNAME_MAX];
+	char audit_who[STORE_AUDIT_WHO_MAX + 1]; /* store_set_audit; "" = the entry's source */
+	char audit_why[STORE_AUDIT_WHY_MAX + 1];
+	char audit_ref[STORE_AUDIT_REF_MAX + 1];
 	char sha[SCRIPT_COUNT][41]; /* "" until SCRIPT LOAD answered */
 	int script_load_denied;     /* SCRIPT LOAD refused: always EVAL */
 	char err[STORE_ERR_MAX];
@@ -457,6 +485,7 @@ cr_store *store_open(const cr_conf *conf, int *status_out, char *err, size_t err
 	snprintf(s->maxlen_text, sizeof s->maxlen_text, "%lld", s->maxlen);
 	snprintf(s->key_exp, sizeof s->key_exp, "%s:{bl}:exp", s->prefix);
 	snprintf(s->key_changes, sizeof s->key_changes, "%s:{bl}:changes", s->prefix);
+	snprintf(s->key_audit, sizeof s->key_audit, "%s:{bl}:audit", s->prefix);
 
 	names = conf_list(conf, "lists", "names");
 	while (names != NULL && names[n] != NULL)
@@ -650,7 +679,7 @@ int store_entry_add(cr_store *s, const char *list, const struct listing_entry *e
 	char key_list[STORE_KEYNAME_MAX], field[LISTING_KEY_MAX], val[LISTING_VALUE_MAX];
 	char exp[24], now[24];
 	struct listing_entry copy;
-	const char *keys[3], *args[7];
+	const char *keys[4], *args[10];
 	redisReply *r;
 	int st;
 
@@ -681,7 +710,11 @@ int store_entry_add(cr_store *s, const char *list, const struct listing_entry *e
 	args[4] = list;
 	args[5] = s->maxlen_text;
 	args[6] = now;
-	r = store_script(s, SCRIPT_ADD, "add", 3, keys, 7, args, NULL);
+	keys[3] = s->key_audit;
+	args[7] = s->audit_who[0] ? s->audit_who : copy.source;
+	args[8] = s->audit_why[0] ? s->audit_why : copy.reason;
+	args[9] = s->audit_ref;
+	r = store_script(s, SCRIPT_ADD, "add", 4, keys, 10, args, NULL);
 	if (r == NULL)
 		return STORE_EUNAVAIL;
 	if (r->type == REDIS_REPLY_NIL) {
@@ -701,7 +734,7 @@ int store_entry_add(cr_store *s, const char *list, const struct listing_entry *e
 int store_entry_del(cr_store *s, const char *list, const struct listing_entry *key)
 {
 	char key_list[STORE_KEYNAME_MAX], field[LISTING_KEY_MAX];
-	const char *keys[3], *args[3];
+	const char *keys[4], *args[6];
 	redisReply *r;
 	int st;
 
@@ -715,10 +748,14 @@ int store_entry_del(cr_store *s, const char *list, const struct listing_entry *k
 	keys[0] = key_list;
 	keys[1] = s->key_exp;
 	keys[2] = s->key_changes;
+	keys[3] = s->key_audit;
 	args[0] = field;
 	args[1] = list;
 	args[2] = s->maxlen_text;
-	r = store_script(s, SCRIPT_DEL, "del", 3, keys, 3, args, NULL);
+	args[3] = s->audit_who[0] ? s->audit_who : "unknown";
+	args[4] = s->audit_why;
+	args[5] = s->audit_ref;
+	r = store_script(s, SCRIPT_DEL, "del", 4, keys, 6, args, NULL);
 	if (r == NULL)
 		return STORE_EUNAVAIL;
 	if (r->type == REDIS_REPLY_NIL) {
@@ -1332,7 +1369,7 @@ static void store_import_cleanup(store_import *im)
 int store_import_commit(store_import *im, long long *entries_out)
 {
 	cr_store *s = im->s;
-	const char *keys[5], *args[3];
+	const char *keys[6], *args[6];
 	redisReply *r;
 	int st = im->status;
 
@@ -1357,9 +1394,13 @@ int store_import_commit(store_import *im, long long *entries_out)
 	args[0] = im->list;
 	args[1] = im->replace ? "1" : "0";
 	args[2] = s->maxlen_text;
+	keys[5] = s->key_audit;
+	args[3] = s->audit_who[0] ? s->audit_who : "unknown";
+	args[4] = s->audit_why[0] ? s->audit_why : "import";
+	args[5] = s->audit_ref;
 	if (s->command_ms < STORE_COMMIT_TIMEOUT_MS)
 		redisSetTimeout(s->c, store_tv(STORE_COMMIT_TIMEOUT_MS));
-	r = store_script(s, SCRIPT_COMMIT, "import commit", 5, keys, 3, args, NULL);
+	r = store_script(s, SCRIPT_COMMIT, "import commit", 6, keys, 6, args, NULL);
 	if (s->c != NULL)
 		redisSetTimeout(s->c, store_tv(s->command_ms));
 	if (r == NULL) {
@@ -1896,7 +1937,7 @@ int store_expire(cr_store *s, int64_t now, long long *removed)
 			freeReplyObject(r);
 			break;
 		}
-		keys = calloc(2 + r->elements, sizeof *keys);
+		keys = calloc(3 + r->elements, sizeof *keys);
 		args = calloc(2 + 2 * r->elements, sizeof *args);
 		arglens = calloc(2 + 2 * r->elements, sizeof *arglens);
 		lkeys = calloc(r->elements, sizeof *lkeys);
@@ -1907,6 +1948,7 @@ int store_expire(cr_store *s, int64_t now, long long *removed)
 		}
 		keys[0] = s->key_exp;
 		keys[1] = s->key_changes;
+		keys[2] = s->key_audit;
 		args[0] = nowtext;
 		args[1] = s->maxlen_text;
 		arglens[0] = strlen(nowtext);
@@ -1936,7 +1978,7 @@ int store_expire(cr_store *s, int64_t now, long long *removed)
 			memcpy(list, m->str, (size_t)(nl - m->str));
 			list[nl - m->str] = '\0';
 			store_list_key(s, list, lkeys[n], sizeof lkeys[n]);
-			keys[2 + n] = lkeys[n];
+			keys[3 + n] = lkeys[n];
 			args[2 + 2 * n] = m->str;
 			arglens[2 + 2 * n] = (size_t)(nl - m->str);
 			args[3 + 2 * n] = nl + 1;
@@ -1944,7 +1986,7 @@ int store_expire(cr_store *s, int64_t now, long long *removed)
 			n++;
 		}
 		if (n > 0) {
-			redisReply *sr = store_script(s, SCRIPT_EXPIRE, "expire", 2 + (int)n, keys,
+			redisReply *sr = store_script(s, SCRIPT_EXPIRE, "expire", 3 + (int)n, keys,
 						      2 + 2 * (int)n, args, arglens);
 			if (sr == NULL) {
 				st = STORE_EUNAVAIL;
@@ -1977,4 +2019,150 @@ int store_expire(cr_store *s, int64_t now, long long *removed)
 		}
 	}
 	return STORE_OK;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+void store_set_audit(cr_store *s, const char *who, const char *why, const char *ref)
+{
+	util_strlcpy(s->audit_who, who ? who : "", sizeof s->audit_who);
+	util_strlcpy(s->audit_why, why ? why : "", sizeof s->audit_why);
+	util_strlcpy(s->audit_ref, ref ? ref : "", sizeof s->audit_ref);
+	listing_clean_text(s->audit_who, STORE_AUDIT_WHO_MAX);
+	listing_clean_text(s->audit_why, STORE_AUDIT_WHY_MAX);
+	listing_clean_text(s->audit_ref, STORE_AUDIT_REF_MAX);
+}
+
+int store_audit_read(cr_store *s, int64_t from, int64_t to, long count, store_audit_fn fn,
+		     void *ud)
+{
+	char start[STORE_POS_MAX], end[STORE_POS_MAX], cnt[24];
+	int st, passed = 0;
+	long left = count;
+
+	if ((st = store_ready(s)) != STORE_OK)
+		return st;
+	if (from > 0)
+		snprintf(start, sizeof start, "%" PRId64 "-0", from * 1000);
+	else
+		util_strlcpy(start, "-", sizeof start);
+	if (to > 0)
+		snprintf(end, sizeof end, "%" PRId64 "-18446744073709551615", to * 1000 + 999);
+	else
+		util_strlcpy(end, "+", sizeof end);
+	for (;;) {
+		const char *argv[6] = { "XRANGE", s->key_audit, start, end, "COUNT", cnt };
+		redisReply *r;
+		long batch = 1000;
+
+		if (count > 0 && left < batch)
+			batch = left;
+		if (count > 0 && batch <= 0)
+			break;
+		snprintf(cnt, sizeof cnt, "%ld", batch);
+		r = store_argv(s, "XRANGE", 6, argv, NULL);
+		if (r == NULL)
+			return STORE_EUNAVAIL;
+		if (r->type != REDIS_REPLY_ARRAY) {
+			st = store_unexpected(s, "XRANGE", r);
+			freeReplyObject(r);
+			return st;
+		}
+		for (size_t i = 0; i < r->elements; i++) {
+			const redisReply *ent = r->element[i];
+			struct store_audit a;
+			const char *v;
+			memset(&a, 0, sizeof a);
+			if (ent->type != REDIS_REPLY_ARRAY || ent->elements != 2 ||
+			    ent->element[0]->type != REDIS_REPLY_STRING)
+				continue;
+			util_strlcpy(a.id, ent->element[0]->str, sizeof a.id);
+			a.when = strtoll(a.id, NULL, 10) / 1000;
+			if ((v = store_entry_field(ent, "op")) != NULL)
+				util_strlcpy(a.op, v, sizeof a.op);
+			if ((v = store_entry_field(ent, "list")) != NULL)
+				util_strlcpy(a.list, v, sizeof a.list);
+			if ((v = store_entry_field(ent, "key")) != NULL)
+				util_strlcpy(a.key, v, sizeof a.key);
+			if ((v = store_entry_field(ent, "val")) != NULL)
+				util_strlcpy(a.val, v, sizeof a.val);
+			if ((v = store_entry_field(ent, "who")) != NULL)
+				util_strlcpy(a.who, v, sizeof a.who);
+			if ((v = store_entry_field(ent, "why")) != NULL)
+				util_strlcpy(a.why, v, sizeof a.why);
+			if ((v = store_entry_field(ent, "ref")) != NULL)
+				util_strlcpy(a.ref, v, sizeof a.ref);
+			passed++;
+			left--;
+			if (fn(ud, &a) != 0) {
+				freeReplyObject(r);
+				return passed;
+			}
+		}
+		if ((long)r->elements < batch) {
+			freeReplyObject(r);
+			break;
+		}
+		/* continue after the last id read: "(" makes the start exclusive */
+		snprintf(start, sizeof start, "(%s",
+			 r->element[r->elements - 1]->element[0]->str);
+		freeReplyObject(r);
+	}
+	return passed;
+}
+
+/* ---------------------------------------------------------------- plain commands */
+
+struct redisReply *store_command(cr_store *s, const char *what, int argc, const char **argv,
+				 const size_t *lens)
+{
+	if (store_ready(s) != STORE_OK)
+		return NULL;
+	return store_argv(s, what, argc, argv, lens);
+}
+
+struct redisReply *store_eval(cr_store *s, const char *what, const char *script, int nkeys,
+			      const char **keys, int nargs, const char **args,
+			      const size_t *arglens)
+{
+	int argc = 3 + nkeys + nargs;
+	const char **argv;
+	size_t *lens;
+	char nk[16];
+	redisReply *r;
+
+	if (store_ready(s) != STORE_OK)
+		return NULL;
+	argv = calloc((size_t)argc, sizeof *argv);
+	lens = calloc((size_t)argc, sizeof *lens);
+	if (argv == NULL || lens == NULL) {
+		free(argv);
+		free(lens);
+		store_set_err(s, "store: out of memory");
+		return NULL;
+	}
+	snprintf(nk, sizeof nk, "%d", nkeys);
+	argv[0] = "EVAL";
+	argv[1] = script;
+	argv[2] = nk;
+	lens[0] = 4;
+	lens[1] = strlen(script);
+	lens[2] = strlen(nk);
+	for (int i = 0; i < nkeys; i++) {
+		argv[3 + i] = keys[i];
+		lens[3 + i] = strlen(keys[i]);
+	}
+	for (int i = 0; i < nargs; i++) {
+		argv[3 + nkeys + i] = args[i];
+		lens[3 + nkeys + i] = arglens ? arglens[i] : strlen(args[i]);
+	}
+	r = store_argv(s, what, argc, argv, lens);
+	free(argv);
+	free(lens);
+	return r;
+}
+
+const char *store_prefix(const cr_store *s)
+{
+	return s->prefix;
 }

@@ -115,4 +115,46 @@ int store_changes_read(cr_store *s, char pos[STORE_POS_MAX], int block_ms, int m
 /* Removes expired entries (each with a "del" stream entry); returns how many. */
 int store_expire(cr_store *s, int64_t now, long long *removed);
 
+/* ---- audit log: P:{bl}:audit, one entry per list change, written by the same
+ * script as the change (doc/redis-keys.md). */
+#define STORE_AUDIT_WHO_MAX 127
+#define STORE_AUDIT_WHY_MAX 255
+#define STORE_AUDIT_REF_MAX 127
+
+/* Who makes the following changes on this connection, why, and under which
+ * reference (a ticket, a report id); NULL or "" leaves a field empty.  Unset
+ * who/why default to the entry's source/reason (add) or "unknown" (del). */
+void store_set_audit(cr_store *s, const char *who, const char *why, const char *ref);
+
+struct store_audit {
+	char id[STORE_POS_MAX];     /* stream id: its first part is the time in ms */
+	int64_t when;               /* unix seconds */
+	char op[16];                /* add, del, load, expire */
+	char list[LISTING_LIST_MAX + 1];
+	char key[LISTING_KEY_MAX];
+	char val[LISTING_VALUE_MAX]; /* add: new value; del/expire: the value removed */
+	char who[STORE_AUDIT_WHO_MAX + 1];
+	char why[STORE_AUDIT_WHY_MAX + 1];
+	char ref[STORE_AUDIT_REF_MAX + 1];
+};
+typedef int (*store_audit_fn)(void *ud, const struct store_audit *a);
+/* Audit entries with times in [from, to] (unix seconds; 0 = open end), oldest
+ * first, at most count (0 = all).  Returns how many were passed or a negative
+ * status. */
+int store_audit_read(cr_store *s, int64_t from, int64_t to, long count, store_audit_fn fn,
+		     void *ud);
+
+/* ---- plain commands for modules that keep their own keys beside the lists
+ * (reports: lib/report.c).  The reply is checked like every other (an error
+ * reply or I/O error gives NULL and store_error); the caller frees it. */
+struct redisReply;
+struct redisReply *store_command(cr_store *s, const char *what, int argc, const char **argv,
+				 const size_t *lens);
+/* EVAL of a script (binary-safe arguments). */
+struct redisReply *store_eval(cr_store *s, const char *what, const char *script, int nkeys,
+			      const char **keys, int nargs, const char **args,
+			      const size_t *arglens);
+/* [redis] key_prefix. */
+const char *store_prefix(const cr_store *s);
+
 #endif

@@ -1,0 +1,150 @@
+/* chanrac stats --from DATE --to DATE: the per-day counters the milter and the
+ * CLI record (lib/stats.h), summed over the days: messages by action, reports,
+ * listings, wrongly blocked mail, advertising, opt-out requests (P7). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "stats.h"
+#include "util.h"
+
+/* A day "YYYY-MM-DD" (or any time util_parse_time takes). */
+static int parse_day(const char *opt, const char *v, int64_t *out)
+{
+	if (v == NULL || util_parse_time(v, out) < 0) {
+		cli_err("%s %s: not a day (2026-11-22)", opt, v ? v : "");
+		return -1;
+	}
+	return 0;
+}
+
+static void print_values_json(const char *key, const struct stats_values *v)
+{
+	json_write_key(stdout, key);
+	fputc('{', stdout);
+	for (size_t i = 0; i < v->n; i++) {
+		if (i)
+			fputc(',', stdout);
+		json_write_key(stdout, v->v[i].name);
+		printf("%lld", v->v[i].n);
+	}
+	fputc('}', stdout);
+}
+
+int cli_cmd_stats(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const labels[] = { STATS_LABEL_OPTOUT_REASON, STATS_LABEL_ADV_SENT,
+					      STATS_LABEL_NONCOMPLIANT };
+	const char *from_s = NULL, *to_s = NULL;
+	int64_t from, to;
+	struct stats_values fields, adv, lab[3];
+	char err[512], f1[11], f2[11];
+	int ch, rc = CLI_OK;
+	cr_stats *s;
+
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': from_s = optarg; break;
+		case 't': to_s = optarg; break;
+		case 'j': case 'c': break;
+		case ':':
+			cli_err("stats: option %s needs a value", argv[optind - 1]);
+			return CLI_BADINPUT;
+		default:
+			cli_err("stats: unknown option '%s'", argv[optind - 1]);
+			return CLI_BADINPUT;
+		}
+	}
+	if (optind != argc) {
+		cli_err("stats: unexpected argument '%s'", argv[optind]);
+		return CLI_BADINPUT;
+	}
+	if (from_s == NULL || to_s == NULL) {
+		cli_err("stats: --from DATE and --to DATE are required (e.g. --from 2026-11-01 "
+			"--to 2026-11-30)");
+		return CLI_BADINPUT;
+	}
+	if (parse_day("--from", from_s, &from) < 0 || parse_day("--to", to_s, &to) < 0)
+		return CLI_BADINPUT;
+	from -= ((from % 86400) + 86400) % 86400;
+	to -= ((to % 86400) + 86400) % 86400;
+	if (to < from) {
+		cli_err("stats: --to %s is before --from %s", to_s, from_s);
+		return CLI_BADINPUT;
+	}
+	if ((to - from) / 86400 > 3660) {
+		cli_err("stats: at most 10 years at a time");
+		return CLI_BADINPUT;
+	}
+	s = stats_new(cli->conf, err, sizeof err);
+	if (s == NULL) {
+		cli_err("%s", err);
+		return CLI_BADINPUT;
+	}
+	memset(lab, 0, sizeof lab);
+	memset(&adv, 0, sizeof adv);
+	if (stats_read_fields(s, from, to, &fields, err, sizeof err) < 0 ||
+	    stats_read_distinct(s, from, to, STATS_SET_ADVERTISER, &adv, err, sizeof err) < 0) {
+		cli_err("stats: %s", err);
+		stats_values_free(&fields);
+		stats_free(s);
+		return CLI_UNAVAIL;
+	}
+	for (size_t i = 0; i < 3; i++)
+		if (stats_read_labels(s, from, to, labels[i], &lab[i], err, sizeof err) < 0) {
+			cli_err("stats: %s", err);
+			rc = CLI_UNAVAIL;
+			goto out;
+		}
+	{
+		char t1[32], t2[32];
+		util_format_time(from, t1, sizeof t1);
+		util_format_time(to, t2, sizeof t2);
+		util_strlcpy(f1, t1, sizeof f1);
+		util_strlcpy(f2, t2, sizeof f2);
+	}
+	if (cli->json) {
+		fputs("{\"from\":", stdout);
+		json_write_str(stdout, f1);
+		fputs(",\"to\":", stdout);
+		json_write_str(stdout, f2);
+		printf(",\"days\":%lld,", (long long)((to - from) / 86400 + 1));
+		print_values_json("counters", &fields);
+		printf(",\"distinct\":{\"advertiser\":%zu},", adv.n);
+		json_write_key(stdout, "labels");
+		fputc('{', stdout);
+		for (size_t i = 0; i < 3; i++) {
+			if (i)
+				fputc(',', stdout);
+			print_values_json(labels[i], &lab[i]);
+		}
+		fputs("}}\n", stdout);
+	} else {
+		printf("statistics %s .. %s (%lld days, UTC)\n", f1, f2,
+		       (long long)((to - from) / 86400 + 1));
+		for (size_t i = 0; i < fields.n; i++)
+			printf("  %-28s %lld\n", fields.v[i].name, fields.v[i].n);
+		printf("  %-28s %zu\n", "distinct advertisers", adv.n);
+		for (size_t i = 0; i < 3; i++)
+			for (size_t j = 0; j < lab[i].n; j++)
+				printf("  %s[%s] %lld\n", labels[i], lab[i].v[j].name, lab[i].v[j].n);
+	}
+out:
+	stats_values_free(&fields);
+	stats_values_free(&adv);
+	for (size_t i = 0; i < 3; i++)
+		stats_values_free(&lab[i]);
+	stats_free(s);
+	return rc;
+}
