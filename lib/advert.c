@@ -12,6 +12,7 @@
 
 #include <unicase.h>
 #include <uninorm.h>
+#include <unictype.h>
 #include <unistr.h>
 
 #include "util.h"
@@ -77,46 +78,64 @@ static void add_item(char *buf, size_t len, const char *item)
 
 /* ---- folding ------------------------------------------------------------------- */
 
+/* Per code point, no whole-text normalisation: ASCII (most of any mail) is copied
+ * lower-cased; another code point is reduced to the first character of its
+ * canonical decomposition, repeatedly (ệ -> ê -> e), which drops the diacritics
+ * whether the text came precomposed (NFC) or decomposed (NFD: the marks alone are
+ * skipped). */
 char *advert_fold(const char *s, size_t len, size_t *outlen)
 {
-	size_t dl = 0, used = 0;
-	uint8_t *d;
+	size_t used = 0;
 	char *out;
 
 	if (outlen != NULL)
 		*outlen = 0;
-	d = u8_normalize(UNINORM_NFD, (const uint8_t *)s, len, NULL, &dl);
-	if (d == NULL && len > 0)
+	out = malloc(len + 1); /* folding never grows: see the mappings below */
+	if (out == NULL)
 		return NULL;
-	out = malloc(dl * 2 + 1); /* lower-casing can grow a code point */
-	if (out == NULL) {
-		free(d);
-		return NULL;
-	}
-	for (size_t i = 0; i < dl;) {
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
 		ucs4_t uc;
-		int n = u8_mbtouc(&uc, d + i, dl - i);
+		int n;
+
+		if (c < 0x80) {
+			out[used++] = c == '\t' || c == '\r' ? ' ' : (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (char)c;
+			i++;
+			continue;
+		}
+		n = u8_mbtouc(&uc, (const uint8_t *)s + i, len - i);
 		if (n <= 0)
 			n = 1;
-		i += (size_t)n;
-		if (uc >= 0x300 && uc <= 0x36F)
+		for (int k = 0; k < 4; k++) {
+			ucs4_t dec[UC_DECOMPOSITION_MAX_LENGTH];
+			if (uc_canonical_decomposition(uc, dec) <= 0)
+				break;
+			uc = dec[0];
+		}
+		if (uc >= 0x300 && uc <= 0x36F) {
+			i += (size_t)n;
 			continue; /* combining diacritics: ă â ê ô ơ ư and the five tones */
+		}
 		if (uc == 0x110 || uc == 0x111)
 			uc = 'd';
 		else if (uc >= 0xFF01 && uc <= 0xFF5E)
-			uc -= 0xFEE0; /* full-width ASCII */
-		else if (uc == 0xA0 || uc == 0x3000 || uc == '\t' || uc == '\r')
+			uc = uc_tolower(uc - 0xFEE0); /* full-width ASCII */
+		else if (uc == 0xA0 || uc == 0x3000)
 			uc = ' ';
-		uc = uc_tolower(uc);
-		if (uc < 0x80) {
-			out[used++] = (char)uc;
+		else
+			uc = uc_tolower(uc);
+		/* the result must not be longer than the input character */
+		uint8_t tmp[6];
+		int w = u8_uctomb(tmp, uc, sizeof(tmp));
+		if (w <= 0 || w > n) {
+			memcpy(out + used, s + i, (size_t)n);
+			used += (size_t)n;
 		} else {
-			int w = u8_uctomb((uint8_t *)out + used, uc, 4);
-			if (w > 0)
-				used += (size_t)w;
+			memcpy(out + used, tmp, (size_t)w);
+			used += (size_t)w;
 		}
+		i += (size_t)n;
 	}
-	free(d);
 	out[used] = '\0';
 	if (outlen != NULL)
 		*outlen = used;
@@ -568,7 +587,8 @@ struct line {
 	size_t n;
 };
 
-#define MAX_LINES 4096
+/* Lines of the end of the body looked at (the "elsewhere" of R3 reasons too). */
+#define MAX_LINES 1000
 
 static int has_url(const char *s, size_t n)
 {
@@ -781,18 +801,19 @@ void advert_layout(const char *folded, size_t len, const cr_msg *m, struct adver
 	lines = malloc(sizeof(*lines) * MAX_LINES);
 	if (lines == NULL)
 		return;
-	/* non-empty lines; past MAX_LINES the start of the body is dropped */
-	for (const char *p = folded, *end = folded + len; p < end;) {
-		const char *e = memchr(p, '\n', (size_t)(end - p));
-		struct line l = { p, e ? (size_t)(e - p) : (size_t)(end - p) };
-		if (!is_blank(&l)) {
-			if (nl == MAX_LINES) {
-				memmove(lines, lines + 1, sizeof(*lines) * (MAX_LINES - 1));
-				nl--;
-			}
+	/* the last MAX_LINES non-empty lines, collected from the end */
+	for (const char *end = folded + len; end > folded && nl < MAX_LINES;) {
+		const char *nlp = memrchr(folded, '\n', (size_t)(end - folded));
+		const char *p = nlp ? nlp + 1 : folded;
+		struct line l = { p, (size_t)(end - p) };
+		if (!is_blank(&l))
 			lines[nl++] = l;
-		}
-		p = e ? e + 1 : end;
+		end = nlp ? nlp : folded;
+	}
+	for (size_t a = 0, b = nl; a + 1 < b; a++, b--) {
+		struct line t = lines[a];
+		lines[a] = lines[b - 1];
+		lines[b - 1] = t;
 	}
 	for (size_t i = 0; i < nl; i++)
 		scan_block(lines[i].p, lines[i].n, &out->any_name, &out->any_phone, &out->any_email,
