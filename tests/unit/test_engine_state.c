@@ -1,0 +1,376 @@
+/* Tests for lib/engine_state.c through engine_check against a private
+ * redis-server: R7 refuses one recipient and not the others (and the message when
+ * it is the only one), R5 from the (max+1)-th advertising message per recipient,
+ * TEMPLATE on a reworded copy, the outbound hold and its release, dry runs that
+ * record nothing, and a dead Redis (rules skipped, degraded, no reject). */
+#include <check.h>
+
+#include "engine.h"
+#include "fingerprint.h"
+#include "kv.h"
+#include "msg.h"
+#include "optout.h"
+#include "outbound.h"
+#include "redis_helper.h"
+#include "template.h"
+#include "util.h"
+
+static const char AD[] =
+	"From: Shop <news@mail.shop.example.vn>\n"
+	"To: a@example.vn\n"
+	"Subject: [QC] Khuyen mai mua thu\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	"Chương trình khuyến mãi mùa thu: mọi máy tính xách tay giảm giá tới 30%, miễn phí\n"
+	"vận chuyển toàn quốc và trả góp không lãi suất. Xem tại https://shop.example.vn/km\n"
+	"\n"
+	"Công ty TNHH Điện máy Xanh, 12 Lê Lợi, Quận 1, TP. Hồ Chí Minh\n"
+	"Điện thoại 028 3822 1234, email cskh@shop.example.vn\n"
+	"Để từ chối nhận quảng cáo: https://shop.example.vn/huy, huy@shop.example.vn, 028 3822 9999.\n";
+
+static const char PLAIN[] =
+	"From: Minh <minh@friends.example.vn>\n"
+	"To: a@example.vn\n"
+	"Subject: lunch\n"
+	"\n"
+	"Hi, lunch on Thursday at the usual place? I booked a table for noon, see you there.\n";
+
+static cr_engine *engine_of(const char *extra)
+{
+	char err[512], more[1024];
+	cr_conf *c;
+	cr_engine *e;
+
+	snprintf(more, sizeof more,
+		 "[engine]\ndeadline = 1s\ntag_score = 5\nquarantine_score = 8\nreject_score = 12\n"
+		 "[optout]\ngrace = 0s\n%s", extra ? extra : "");
+	c = th_conf(more);
+	ck_assert_ptr_nonnull(c);
+	e = engine_new(c, err, sizeof err);
+	ck_assert_msg(e != NULL, "%s", err);
+	conf_free(c);
+	return e;
+}
+
+static cr_kv *kv_of(void)
+{
+	char err[256];
+	cr_conf *c = th_conf(NULL);
+	cr_kv *kv = kv_open(c, 500, err, sizeof err);
+	ck_assert_ptr_nonnull(kv);
+	conf_free(c);
+	return kv;
+}
+
+/* Checks text as a message to rcpts (sasl_user set: outbound). */
+static struct engine_verdict *run(cr_engine *e, const char *text, const char *const *rcpts,
+				  size_t n, const char *sasl_user, int dry_run)
+{
+	struct engine_verdict *v = malloc(sizeof *v);
+	struct engine_input in = { 0 };
+	char err[256];
+	cr_msg *m = msg_parse_buffer(text, strlen(text), NULL, err, sizeof err);
+
+	ck_assert_ptr_nonnull(v);
+	ck_assert_ptr_nonnull(m);
+	in.mail_from = "news@mail.shop.example.vn";
+	in.rcpts = rcpts;
+	in.nrcpts = n;
+	in.sasl_user = sasl_user;
+	in.queue_id = "TESTQ";
+	in.dry_run = dry_run;
+	engine_check(e, &in, m, util_mono_ms() + 1000, v);
+	msg_free(m);
+	return v;
+}
+
+static const struct engine_hit *hit(const struct engine_verdict *v, const char *rule)
+{
+	for (size_t i = 0; i < v->nhits; i++)
+		if (strcmp(v->hits[i].rule, rule) == 0)
+			return &v->hits[i];
+	return NULL;
+}
+
+static void optout(cr_kv *kv, const char *rcpt, const char *adv, int64_t at)
+{
+	struct optout o = { 0 };
+	char err[256];
+	util_strlcpy(o.rcpt, rcpt, sizeof o.rcpt);
+	util_strlcpy(o.advertiser, adv, sizeof o.advertiser);
+	util_strlcpy(o.channel, "web", sizeof o.channel);
+	o.at = o.added = at;
+	ck_assert_int_eq(optout_add(kv, &o, err, sizeof err), OPTOUT_OK);
+}
+
+static void setup(void)
+{
+	th_flush();
+}
+
+START_TEST(test_r7_refuses_one_recipient_only)
+{
+	cr_engine *e = engine_of(NULL);
+	cr_kv *kv = kv_of();
+	const char *rcpts[3] = { "a@example.vn", "b@example.vn", "c@example.vn" };
+	struct engine_verdict *v;
+
+	optout(kv, "b@example.vn", "example.vn", util_now() - 10);
+	v = run(e, AD, rcpts, 3, NULL, 0);
+	ck_assert_ptr_nonnull(hit(v, "ADV_LABEL"));
+	ck_assert_ptr_nonnull(hit(v, "R7"));
+	ck_assert_ptr_nonnull(strstr(hit(v, "R7")->reason,
+				     "b@example.vn opted out of advertising from example.vn at "));
+	ck_assert_int_eq(v->nrcpts, 3);
+	ck_assert_int_eq(v->rcpt[0].action, ENGINE_ACCEPT);
+	ck_assert_int_eq(v->rcpt[1].action, ENGINE_REJECT);
+	ck_assert_str_eq(v->rcpt[1].rule, "R7");
+	ck_assert(v->rcpt[1].score == 10);
+	ck_assert_int_eq(v->rcpt[2].action, ENGINE_ACCEPT);
+	ck_assert_int_ne(v->action, ENGINE_REJECT);
+	ck_assert(v->score < 10); /* R7's weight is b's alone */
+	free(v);
+	/* alone, the message is refused */
+	v = run(e, AD, rcpts + 1, 1, NULL, 0);
+	ck_assert_int_eq(v->action, ENGINE_REJECT);
+	ck_assert_ptr_nonnull(strstr(v->reply, "R7 b@example.vn opted out"));
+	free(v);
+	/* personal mail is not advertising: no R7 */
+	v = run(e, PLAIN, rcpts + 1, 1, NULL, 0);
+	ck_assert_ptr_null(hit(v, "R7"));
+	ck_assert_int_eq(v->rcpt[0].action, ENGINE_ACCEPT);
+	free(v);
+	kv_close(kv);
+	engine_free(e);
+}
+END_TEST
+
+START_TEST(test_r7_all_and_time_and_action_score)
+{
+	cr_engine *e = engine_of("[optout]\naction = score\nweight = 1\n");
+	cr_kv *kv = kv_of();
+	const char *rcpts[2] = { "a@example.vn", "b@example.vn" };
+	struct engine_verdict *v;
+
+	optout(kv, "a@example.vn", "*", util_now() - 10);
+	optout(kv, "b@example.vn", "*", util_now() + 3600); /* later than the message */
+	v = run(e, AD, rcpts, 2, NULL, 0);
+	ck_assert_ptr_nonnull(hit(v, "R7"));
+	ck_assert_ptr_nonnull(strstr(hit(v, "R7")->reason, "a@example.vn opted out of all advertising"));
+	/* action = score: not refused by rule, and weight 1 is not enough */
+	ck_assert_str_eq(v->rcpt[0].rule, "");
+	ck_assert_int_eq(v->rcpt[0].action, ENGINE_ACCEPT);
+	ck_assert(v->rcpt[0].score == 1);
+	ck_assert(v->rcpt[1].score == 0);
+	free(v);
+	kv_close(kv);
+	engine_free(e);
+}
+END_TEST
+
+START_TEST(test_r5_from_the_fourth)
+{
+	cr_engine *e = engine_of(NULL);
+	const char *a[1] = { "a@example.vn" }, *b[1] = { "b@example.vn" };
+	struct engine_verdict *v;
+
+	for (int i = 1; i <= 3; i++) {
+		v = run(e, AD, a, 1, NULL, 0);
+		ck_assert_msg(hit(v, "R5") == NULL, "message %d", i);
+		free(v);
+	}
+	/* a dry run (chanrac scan) sees the 4th but records nothing */
+	v = run(e, AD, a, 1, NULL, 1);
+	ck_assert_ptr_nonnull(hit(v, "R5"));
+	free(v);
+	ck_assert_int_eq(th_int("ZCARD %s", "cr:freq:example.vn:a@example.vn"), 3);
+	v = run(e, AD, a, 1, NULL, 0);
+	ck_assert_ptr_nonnull(hit(v, "R5"));
+	ck_assert_str_eq(hit(v, "R5")->reason,
+			 "a@example.vn: advertising email 4 from example.vn within 86400s (at most 3)");
+	ck_assert(v->rcpt[0].score == 5);
+	free(v);
+	v = run(e, AD, b, 1, NULL, 0);
+	ck_assert_ptr_null(hit(v, "R5"));
+	free(v);
+	engine_free(e);
+}
+END_TEST
+
+START_TEST(test_template_matches_reworded_copy)
+{
+	cr_engine *e = engine_of(NULL);
+	cr_kv *kv = kv_of();
+	const char *rc[1] = { "a@example.vn" };
+	struct template_info t = { 0 };
+	struct fingerprint fp;
+	struct engine_verdict *v;
+	char err[256];
+	const char *text =
+		"Congratulations! Your email address was selected in our international lucky "
+		"draw and you have won a cash prize of 850,000 USD. To claim the prize send your "
+		"full name, bank account number and a copy of your passport to our agent.";
+	const char *copy =
+		"From: x@lucky.example\nSubject: prize\n\nDear Ms Hoa,\n"
+		"CONGRATULATIONS!  Your email address was selected in our international lucky "
+		"draw and you have won a cash prize of 1,200,000 USD.  To claim the prize please "
+		"send your full name, bank account number and a copy of your passport to our agent.\n";
+
+	ck_assert_int_eq(fingerprint_text(text, strlen(text), 10, &fp), 0);
+	util_strlcpy(t.reason, "lottery scam", sizeof t.reason);
+	ck_assert_int_eq(template_add(kv, &fp, &t, err, sizeof err), TEMPLATE_OK);
+	v = run(e, copy, rc, 1, NULL, 0);
+	ck_assert_ptr_nonnull(hit(v, "TEMPLATE"));
+	ck_assert_ptr_nonnull(strstr(hit(v, "TEMPLATE")->reason, "lottery scam"));
+	ck_assert(hit(v, "TEMPLATE")->score == 10);
+	free(v);
+	v = run(e, PLAIN, rc, 1, NULL, 0);
+	ck_assert_ptr_null(hit(v, "TEMPLATE"));
+	free(v);
+	ck_assert_int_eq(template_del(kv, t.id, err, sizeof err), TEMPLATE_OK);
+	v = run(e, copy, rc, 1, NULL, 0);
+	ck_assert_ptr_null(hit(v, "TEMPLATE"));
+	free(v);
+	kv_close(kv);
+	engine_free(e);
+}
+END_TEST
+
+START_TEST(test_outbound_hold_and_release)
+{
+	cr_engine *e = engine_of("[outbound]\nuser_messages_per_hour = 2\nhold_score = 0\n");
+	cr_kv *kv = kv_of();
+	const char *rc[1] = { "x@example.org" };
+	struct engine_verdict *v;
+	char err[256];
+
+	for (int i = 1; i <= 2; i++) {
+		v = run(e, PLAIN, rc, 1, "u1", 0);
+		ck_assert_int_eq(v->hold, 0);
+		ck_assert_int_ne(v->action, ENGINE_QUARANTINE);
+		free(v);
+	}
+	v = run(e, PLAIN, rc, 1, "u1", 0);
+	ck_assert_int_eq(v->hold, 1);
+	ck_assert_int_eq(v->action, ENGINE_QUARANTINE);
+	ck_assert_str_eq(hit(v, "OUT_LIMIT")->reason,
+			 "3 messages this hour from user u1 (limit 2); user held");
+	free(v);
+	v = run(e, PLAIN, rc, 1, "u2", 0);
+	ck_assert_int_eq(v->hold, 0);
+	free(v);
+	v = run(e, PLAIN, rc, 1, "u1", 1); /* dry run: still held, nothing noted */
+	ck_assert_ptr_nonnull(hit(v, "OUT_HELD"));
+	free(v);
+	ck_assert_int_eq(th_int("LLEN %s", "cr:ob:held:u1"), 1);
+	ck_assert_int_eq(outbound_release(kv, "u1", util_now(), NULL, NULL, err, sizeof err),
+			 OUTBOUND_OK);
+	v = run(e, PLAIN, rc, 1, "u1", 0);
+	ck_assert_int_eq(v->hold, 0);
+	ck_assert_int_ne(v->action, ENGINE_QUARANTINE);
+	free(v);
+	ck_assert_int_eq(outbound_release(kv, "u1", util_now(), NULL, NULL, err, sizeof err),
+			 OUTBOUND_NOTFOUND);
+	kv_close(kv);
+	engine_free(e);
+}
+END_TEST
+
+START_TEST(test_outbound_hold_on_score)
+{
+	cr_engine *e = engine_of("[outbound]\nhold_score = 8\n");
+	cr_kv *kv = kv_of();
+	const char *rc[1] = { "x@example.org" };
+	struct template_info t = { 0 };
+	struct fingerprint fp;
+	struct engine_verdict *v;
+	const char *body = strstr(PLAIN, "\n\n") + 2;
+	char err[256];
+
+	ck_assert_int_eq(fingerprint_text(body, strlen(body), 10, &fp), 0);
+	util_strlcpy(t.reason, "test", sizeof t.reason);
+	ck_assert_int_eq(template_add(kv, &fp, &t, err, sizeof err), TEMPLATE_OK);
+	v = run(e, PLAIN, rc, 1, "u3", 0);
+	ck_assert_ptr_nonnull(hit(v, "TEMPLATE"));
+	ck_assert_ptr_nonnull(hit(v, "OUT_SCORE"));
+	ck_assert_int_eq(v->hold, 1);
+	free(v);
+	kv_close(kv);
+	engine_free(e);
+}
+END_TEST
+
+START_TEST(test_dead_redis_degrades_never_rejects)
+{
+	char err[512], text[512];
+	const char *rc[1] = { "b@example.vn" };
+	struct engine_verdict *v;
+	cr_conf *c;
+	cr_engine *e;
+
+	snprintf(text, sizeof text,
+		 "[redis]\nhost = 127.0.0.1\nport = %d\n[engine]\ndeadline = 1s\nstore_timeout = 100ms\n",
+		 th_free_port());
+	c = conf_load_string(text, "t.conf", err, sizeof err);
+	ck_assert_ptr_nonnull(c);
+	e = engine_new(c, err, sizeof err);
+	ck_assert_ptr_nonnull(e);
+	v = run(e, AD, rc, 1, NULL, 0);
+	ck_assert(v->degraded & ENGINE_DEG_STORE);
+	ck_assert_ptr_null(hit(v, "R7"));
+	ck_assert_ptr_null(hit(v, "R5"));
+	ck_assert_int_ne(v->action, ENGINE_REJECT);
+	ck_assert_int_eq(v->rcpt[0].action, ENGINE_ACCEPT);
+	free(v);
+	v = run(e, PLAIN, rc, 1, "u1", 0);
+	ck_assert(v->degraded & ENGINE_DEG_STORE);
+	ck_assert_int_eq(v->hold, 0);
+	free(v);
+	engine_free(e);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_bad_config_is_refused)
+{
+	const char *bad[] = { "[optout]\naction = drop\n", "[templates]\nsimilarity = 1.5\n",
+			      "[frequency]\nweight = lots\n" };
+	for (size_t i = 0; i < 3; i++) {
+		char err[512];
+		cr_conf *c = th_conf(bad[i]);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_ptr_null(engine_new(c, err, sizeof err));
+		ck_assert_ptr_nonnull(strstr(err, i == 0 ? "[optout] action: 'drop'"
+					      : i == 1 ? "[templates] similarity"
+						       : "[frequency] weight: 'lots'"));
+		conf_free(c);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("engine_state");
+	TCase *tc = tcase_create("core");
+	int failed;
+
+	th_redis_start();
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_r7_refuses_one_recipient_only);
+	tcase_add_test(tc, test_r7_all_and_time_and_action_score);
+	tcase_add_test(tc, test_r5_from_the_fourth);
+	tcase_add_test(tc, test_template_matches_reworded_copy);
+	tcase_add_test(tc, test_outbound_hold_and_release);
+	tcase_add_test(tc, test_outbound_hold_on_score);
+	tcase_add_test(tc, test_dead_redis_degrades_never_rejects);
+	tcase_add_test(tc, test_bad_config_is_refused);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	th_redis_stop();
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
