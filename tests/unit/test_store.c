@@ -1022,6 +1022,73 @@ START_TEST(test_snapshot_selected_lists_only)
 }
 END_TEST
 
+/* The snapshot's entries are decoded while the reply is read (lib/store.c,
+ * snap_functions): a big list, a value that does not decode, an expired entry,
+ * a caller that stops early; the connection must stay usable afterwards. */
+struct counted {
+	long n, stop_at;
+	int bad_seen;
+	char last_list[LISTING_LIST_MAX + 1];
+};
+
+static int count_entry(void *ud, const char *list, const struct listing_entry *e)
+{
+	struct counted *c = ud;
+	if (strcmp(e->reason, "imported") != 0 && strcmp(e->reason, "192.0.2.1") != 0)
+		c->bad_seen = 1;
+	snprintf(c->last_list, sizeof c->last_list, "%s", list);
+	return ++c->n == c->stop_at;
+}
+
+START_TEST(test_snapshot_streams_big_list)
+{
+	cr_store *s = open_store();
+	store_import *im = store_import_begin(s, "spam-ip", 1);
+	struct counted c = { 0, 0, 0, "" };
+	struct listing_entry out, k = ent("10.0.0.7", 2, "");
+	char pos[STORE_POS_MAX], pos2[STORE_POS_MAX];
+	long long n = 0;
+	redisReply *r;
+
+	ck_assert_ptr_nonnull(im);
+	for (int i = 0; i < 20000; i++) {
+		char key[32];
+		struct listing_entry e;
+		snprintf(key, sizeof key, "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		e = ent(key, 2, "imported");
+		ck_assert_int_eq(store_import_add(im, &e), STORE_OK);
+	}
+	ck_assert_int_eq(store_import_commit(im, &n), STORE_OK);
+	ck_assert_int_eq(n, 20000);
+	add_expiring(s, "spam-ip", "192.0.2.200", 2, util_now() - 10);
+	add(s, "allow", "192.0.2.1", 2);
+	r = raw("HSET cr:{bl}:list:spam-ip 192.0.2.99 %s", "not a value");
+	freeReplyObject(r);
+
+	ck_assert_int_eq(store_snapshot(s, NULL, count_entry, &c, pos), STORE_OK);
+	ck_assert_int_eq(c.n, 20001); /* not the expired one, not the bad value */
+	ck_assert_int_eq(c.bad_seen, 0);
+	ck_assert_str_eq(c.last_list, "allow");
+
+	/* A caller that stops early: the rest of the reply is read and dropped. */
+	memset(&c, 0, sizeof c);
+	c.stop_at = 100;
+	ck_assert_int_eq(store_snapshot(s, NULL, count_entry, &c, pos2), STORE_OK);
+	ck_assert_int_eq(c.n, 100);
+	ck_assert_str_eq(pos2, pos);
+	/* ...and the connection answers the next command with its own reply,
+	 * built as usual. */
+	ck_assert_int_eq(store_entry_get(s, "spam-ip", &k, &out), STORE_OK);
+	ck_assert_str_eq(out.reason, "imported");
+	add(s, "spam-ip", "192.0.2.5", 2);
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(store_snapshot(s, NULL, count_entry, &c, pos2), STORE_OK);
+	ck_assert_int_eq(c.n, 20002);
+	ck_assert_str_ne(pos2, pos);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_changes_skip_unconfigured_lists)
 {
 	cr_store *w = open_with("[lists]\nnames = spam-ip other\n");
@@ -1444,6 +1511,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_snapshot_then_changes_exactly_once);
 	tcase_add_test(tc, test_snapshot_of_empty_store_is_position_zero);
 	tcase_add_test(tc, test_snapshot_selected_lists_only);
+	tcase_add_test(tc, test_snapshot_streams_big_list);
 	tcase_add_test(tc, test_changes_skip_unconfigured_lists);
 	tcase_add_test(tc, test_changes_block_times_out_empty);
 	tcase_add_test(tc, test_changes_block_wakes_on_change);
