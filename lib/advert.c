@@ -696,9 +696,9 @@ static int has_name(const char *s, size_t n)
 static int has_address(const char *s, size_t n)
 {
 	static const char *const markers[] = {
-		"duong", "pho", "phuong", "quan", "huyen", "tinh", "thanh pho", "tp.", "tp", "xa",
+		"duong", "pho", "phuong", "quan", "huyen", "tinh", "thanh pho", "tp.", "tp",
 		"street", "st.", "road", "rd.", "avenue", "ward", "district", "city", "province",
-		"viet nam", "vietnam", "ha noi", "ho chi minh", "hcm", "da nang", "floor", "tang",
+		"viet nam", "vietnam", "ha noi", "ho chi minh", "hcm", "da nang", "floor",
 		"building", "toa nha", NULL,
 	};
 	static const char *const kw[] = { "dia chi", "address", "tru so", NULL };
@@ -735,8 +735,11 @@ static int statement_in(const char *s, size_t n)
 	static const char *const verbs[] = { "tu choi", "huy dang ky", "ngung nhan",
 					     "khong muon nhan", "unsubscribe", "opt out", "opt-out",
 					     "refuse", "stop receiving", NULL };
-	static const char *const scope[] = { "quyen", "tat ca", "toan bo", "moi", "bat ky",
-					     "right", "all", "any", "entitled", NULL };
+	/* folded "mọi" is also "mới" (new): only in phrases */
+	static const char *const scope[] = { "quyen", "tat ca", "toan bo", "moi quang cao",
+					     "moi thu", "moi thong tin", "moi san pham", "moi email",
+					     "moi tin", "bat ky", "right", "all", "any", "entitled",
+					     NULL };
 	return has_any(s, n, verbs) && has_any(s, n, scope);
 }
 

@@ -350,6 +350,13 @@ START_TEST(test_layout_optout_defects)
 	ck_assert_int_eq(l.optout_found, 1);
 	advert_optout_missing(&l, miss, sizeof(miss));
 	ck_assert_str_eq(miss, "right-to-refuse statement");
+	/* "sản phẩm mới" (new) is not "mọi" (all), though both fold to "moi" */
+	l = layout_of(BLOCK "Hủy đăng ký nhận tin sản phẩm mới: https://abc.vn/h, huy@abc.vn, "
+		      "0912 345 678\n");
+	ck_assert_int_eq(l.statement, 0);
+	l = layout_of(BLOCK "Quý khách có thể từ chối mọi quảng cáo: https://abc.vn/h, huy@abc.vn, "
+		      "0912 345 678\n");
+	ck_assert_int_eq(l.statement, 1);
 	/* English wording counts the same */
 	l = layout_of(BLOCK "You have the right to opt out of all our mail: "
 		      "https://abc.vn/u, u@abc.vn, +84 28 3822 1234\n");
