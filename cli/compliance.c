@@ -450,8 +450,11 @@ static void report_annual(struct out *o, const struct manual *m,
 	section(o, "1", "Traffic (Lưu lượng)");
 	{
 		struct count_row rows[] = {
-			{ "1.1", "Emails received (Số email nhận)", V(c, STATS_MSG_TOTAL),
-			  V(p, STATS_MSG_TOTAL), 0 },
+			/* msg.total counts every checked message, out.total the
+			 * authenticated submissions among them */
+			{ "1.1", "Emails received (Số email nhận)",
+			  V(c, STATS_MSG_TOTAL) - V(c, STATS_OUT_TOTAL),
+			  V(p, STATS_MSG_TOTAL) - V(p, STATS_OUT_TOTAL), 0 },
 			{ "1.2", "Emails sent (Số email gửi)", V(c, STATS_OUT_TOTAL),
 			  V(p, STATS_OUT_TOTAL), 0 },
 			{ "1.3", "Mailboxes (Số hộp thư)", m->mailboxes, m->mailboxes_prev,

@@ -73,8 +73,9 @@ void stats_add_label(cr_stats *s, int64_t when, const char *name, const char *la
 void stats_add_distinct(cr_stats *s, int64_t when, const char *name, const char *member);
 
 /* The counter names chanrac uses (doc/redis-keys.md lists them all). */
-#define STATS_MSG_TOTAL "msg.total"            /* inbound messages checked */
-#define STATS_OUT_TOTAL "out.total"            /* outbound messages checked (sent) */
+#define STATS_MSG_TOTAL "msg.total"            /* every message checked */
+#define STATS_OUT_TOTAL "out.total"            /* of those, authenticated submissions
+						  (sent); received = msg.total - out.total */
 #define STATS_REPORT_RECEIVED "report.received" /* spam reports stored (not duplicates) */
 #define STATS_REPORT_DUPLICATE "report.duplicate"
 #define STATS_REPORT_PROCESSED "report.processed" /* reached a decision: listed,

@@ -721,6 +721,9 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		 rc == SMFIS_REJECT || rc == SMFIS_TEMPFAIL ? reply : "",
 		 rc == SMFIS_REJECT || rc == SMFIS_TEMPFAIL ? "\"" : "");
 	stats_count(g_stats, util_now(), engine_action_name(action));
+	/* authenticated submission = mail our users send (P7 "emails sent") */
+	if (c->sasl_user[0])
+		stats_add(g_stats, util_now(), STATS_OUT_TOTAL, 1);
 	free(v);
 	engine_release(r);
 	message_reset(c);

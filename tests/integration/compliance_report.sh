@@ -42,7 +42,8 @@ rc SADD "ann:{st}:set:advertiser:2026-06-01" b.vn c.vn
 rc SADD "ann:{st}:set:advertiser:2026-12-15" z.vn
 rc SADD "ann:{st}:set:advertiser:2025-12-14" a.vn d.vn
 # By hand (this period / previous / change):
-#   received 100+150+50=300 / 200+40=240 / +25.0%   sent 40+50=90 / 120 / -25.0%
+#   received (msg.total - out.total) 300-90=210 / 240-120=120 / +75.0%
+#   sent 40+50=90 / 120 / -25.0%
 #   mailboxes (entered) 1000 / 900 / +11.1%          advertising 20+25=45 / 0 / n/a
 #   advertisers {a,b,c}=3 / {a,d}=2 / +50.0%         reports 4+6=10 / 8 / +25.0%
 #   processed 3+4=7 / 8 / -12.5%                     rejected 10+20=30 / 30 / 0.0%
@@ -80,22 +81,22 @@ assert d['due']=='before 2026-12-31' and d['provider']=='ISP Example JSC'
 assert [s['id'] for s in d['sections']]==['1','2','3']
 assert d['sections'][2]['items'][0]['text']=='Share blacklists between providers weekly.'"
 jcheck "annual: every figure and % change" "$j" "$ROWS
-want={'1.1':(300,240,'+25.0%'),'1.2':(90,120,'-25.0%'),'1.3':(1000,900,'+11.1%'),
+want={'1.1':(210,120,'+75.0%'),'1.2':(90,120,'-25.0%'),'1.3':(1000,900,'+11.1%'),
  '1.4':(45,0,'n/a'),'1.5':(3,2,'+50.0%'),'2.1':(10,8,'+25.0%'),'2.2':(7,8,'-12.5%'),
  '2.3':(30,30,'0.0%'),'2.4':(7,3,'+133.3%'),'2.5':(3,4,'-25.0%'),'2.6':(10,8,'+25.0%'),
  '2.7':(3,4,'-25.0%'),'2.8':(200,200,'0.0%')}
 assert rows==want, {k:(rows.get(k),v) for k,v in want.items() if rows.get(k)!=v}"
 j=$("$CLI" -c "$T/ann.conf" compliance-report --kind annual --period 2026-12-14 --format json)
 jcheck "annual edge: 14 Dec is the last day of its year's period" "$j" "$ROWS
-assert d['period'].startswith('2025-12-15 – 2026-12-14') and rows['1.1'][:2]==(300,240), rows['1.1']
+assert d['period'].startswith('2025-12-15 – 2026-12-14') and rows['1.1'][:2]==(210,120), rows['1.1']
 assert rows['1.3']==(None,None,None), 'mailboxes not entered'"
 j=$("$CLI" -c "$T/ann.conf" compliance-report --kind annual --period 2026-12-15 --format json)
 jcheck "annual edge: 15 Dec starts the next period" "$j" "$ROWS
-assert d['period'].startswith('2026-12-15 – 2027-12-14') and rows['1.1']==(9999,300,'+3233.0%'), rows['1.1']
+assert d['period'].startswith('2026-12-15 – 2027-12-14') and rows['1.1']==(9999,210,'+4661.4%'), rows['1.1']
 assert rows['2.1']==(999,10,'+9890.0%'), rows['2.1']"
 j=$("$CLI" -c "$T/ann.conf" compliance-report --kind annual --period 2025 --format json)
 jcheck "annual edge: 2025 ends on 14 Dec and leaves out 14 Dec 2024" "$j" "$ROWS
-assert rows['1.1']==(240,7777,'-96.9%'), rows['1.1']"
+assert rows['1.1']==(120,7777,'-98.5%'), rows['1.1']"
 j=$("$CLI" -c "$T/ann.conf" stats --from 2025-12-15 --to 2026-12-14 --json)
 jcheck "chanrac stats over the same days" "$j" "
 c=d['counters']; assert d['days']==365 and c['msg.total']==300 and c['list.exported']==200, c
@@ -103,7 +104,7 @@ assert d['distinct']['advertiser']==3"
 j=$("$CLI" -c "$T/ann.conf" stats --from 2025-12-14 --to 2025-12-15 --json)
 jcheck "chanrac stats: both edge days" "$j" "assert d['counters']['msg.total']==300 and d['days']==2"
 md=$("$CLI" -c "$T/ann.conf" compliance-report --kind annual --period 2026 --mailboxes 1000 --mailboxes-prev 900)
-check "annual md: a row with its change" grep -qF "| 1.1 | Emails received (Số email nhận) | 300 | 240 | +25.0% |" <<<"$md"
+check "annual md: a row with its change" grep -qF "| 1.1 | Emails received (Số email nhận) | 210 | 120 | +75.0% |" <<<"$md"
 check "annual md: the three sections" sh -c "grep -c '^## [123]\. ' | grep -qx 3" <<<"$md"
 csv=$("$CLI" -c "$T/ann.conf" compliance-report --kind annual --period 2026 --format csv)
 check "annual csv: header and a row" sh -c "head -n 1 | grep -qx 'section,item,value,previous,change'" <<<"$csv"
