@@ -40,20 +40,25 @@ static int is_digit(unsigned char c)
 static const char *find_word(const char *s, size_t n, const char *needle)
 {
 	size_t nl = strlen(needle);
-	const char *p = s, *end = s + n;
+	const char *p = s, *last;
 
-	if (nl == 0)
+	if (nl == 0 || nl > n)
 		return NULL;
-	while ((size_t)(end - p) >= nl) {
-		const char *hit = memmem(p, (size_t)(end - p), needle, nl);
+	/* memchr + memcmp: the haystacks are short lines, where memmem's set-up
+	 * cost dominates */
+	last = s + n - nl;
+	while (p <= last) {
+		const char *hit = memchr(p, needle[0], (size_t)(last - p) + 1);
 		if (hit == NULL)
 			return NULL;
-		int left_ok = hit == s || !word_byte((unsigned char)needle[0]) ||
-			      !word_byte((unsigned char)hit[-1]);
-		int right_ok = hit + nl == end || !word_byte((unsigned char)needle[nl - 1]) ||
-			       !word_byte((unsigned char)hit[nl]);
-		if (left_ok && right_ok)
-			return hit;
+		if (memcmp(hit + 1, needle + 1, nl - 1) == 0) {
+			int left_ok = hit == s || !word_byte((unsigned char)needle[0]) ||
+				      !word_byte((unsigned char)hit[-1]);
+			int right_ok = hit + nl == s + n || !word_byte((unsigned char)needle[nl - 1]) ||
+				       !word_byte((unsigned char)hit[nl]);
+			if (left_ok && right_ok)
+				return hit;
+		}
 		p = hit + 1;
 	}
 	return NULL;
@@ -680,20 +685,52 @@ static const char *const name_words[] = {
 	"advertiser", "tap doan", "chi nhanh", "ho kinh doanh", NULL,
 };
 
+/* A company form word anywhere, or a "Tên:" / "Name:" line. */
 static int has_name(const char *s, size_t n)
 {
-	const char *t = s;
-
-	if (has_any(s, n, name_words))
+	if (has_any(s, n, name_words) || find_word(s, n, "don vi quang cao"))
 		return 1;
-	while (t < s + n && *t == ' ')
-		t++;
-	/* "Tên: ...", "Name: ...", "Đơn vị quảng cáo: ..." */
-	return (s + n - t > 4 && (strncmp(t, "ten:", 4) == 0 || strncmp(t, "ten ", 4) == 0)) ||
-	       (s + n - t > 5 && strncmp(t, "name:", 5) == 0) || find_word(s, n, "don vi quang cao");
+	for (const char *t = s; t < s + n;) {
+		const char *e = memchr(t, '\n', (size_t)(s + n - t));
+		const char *le = e ? e : s + n;
+		while (t < le && *t == ' ')
+			t++;
+		if ((le - t > 4 && (strncmp(t, "ten:", 4) == 0 || strncmp(t, "ten ", 4) == 0)) ||
+		    (le - t > 5 && strncmp(t, "name:", 5) == 0))
+			return 1;
+		t = e ? e + 1 : s + n;
+	}
+	return 0;
 }
 
-static int has_address(const char *s, size_t n)
+/* "địa chỉ" / "address" / "trụ sở" that is not "địa chỉ email", "email address"... */
+static int has_address_word(const char *s, size_t n)
+{
+	static const char *const kw[] = { "dia chi", "address", "tru so", NULL };
+
+	for (const char *const *k = kw; *k; k++) {
+		const char *p = s;
+		while ((p = find_word(p, (size_t)(s + n - p), *k)) != NULL) {
+			const char *after = p + strlen(*k);
+			size_t rest = (size_t)(s + n - after);
+			int not_postal = (rest >= 4 && (strncmp(after, " email", rest < 6 ? rest : 6) == 0 ||
+							strncmp(after, " e-mail", rest < 7 ? rest : 7) == 0 ||
+							strncmp(after, " thu", 4) == 0 ||
+							strncmp(after, " web", 4) == 0 ||
+							strncmp(after, " ip", 3) == 0)) ||
+					 (p - s >= 6 && strncmp(p - 6, "email ", 6) == 0) ||
+					 (p - s >= 4 && strncmp(p - 4, "web ", 4) == 0) ||
+					 (p - s >= 7 && strncmp(p - 7, "e-mail ", 7) == 0);
+			if (!not_postal)
+				return 1;
+			p = after;
+		}
+	}
+	return 0;
+}
+
+/* One line with a number and two street/ward/district/city words. */
+static int address_line(const char *s, size_t n)
 {
 	static const char *const markers[] = {
 		"duong", "pho", "phuong", "quan", "huyen", "tinh", "thanh pho", "tp.", "tp",
@@ -701,33 +738,30 @@ static int has_address(const char *s, size_t n)
 		"viet nam", "vietnam", "ha noi", "ho chi minh", "hcm", "da nang", "floor",
 		"building", "toa nha", NULL,
 	};
-	static const char *const kw[] = { "dia chi", "address", "tru so", NULL };
-	int markers_found = 0, digit = 0;
+	int found = 0;
 
-	for (const char *const *k = kw; *k; k++) {
-		const char *p = s;
-		while ((p = find_word(p, (size_t)(s + n - p), *k)) != NULL) {
-			const char *after = p + strlen(*k);
-			size_t rest = (size_t)(s + n - after);
-			/* "địa chỉ email", "email address", "web address" are not postal */
-			int not_postal = (rest >= 6 && (strncmp(after, " email", 6) == 0 ||
-							strncmp(after, " e-mail", 7 <= rest ? 7 : 0) == 0 ||
-							strncmp(after, " thu", 4) == 0 ||
-							strncmp(after, " web", 4) == 0 ||
-							strncmp(after, " ip", 3) == 0)) ||
-					 (p - s >= 6 && (strncmp(p - 6, "email ", 6) == 0 ||
-							 strncmp(p - 4, "web ", 4) == 0)) ||
-					 (p - s >= 7 && strncmp(p - 7, "e-mail ", 7) == 0);
-			if (!not_postal)
-				return 1;
-			p = after;
-		}
+	int digit = 0;
+	for (size_t i = 0; i < n && !digit; i++)
+		digit = is_digit((unsigned char)s[i]);
+	if (!digit)
+		return 0;
+	for (const char *const *k = markers; *k && found < 2; k++)
+		found += find_word(s, n, *k) != NULL;
+	return found >= 2;
+}
+
+static int has_address(const char *s, size_t n)
+{
+	if (has_address_word(s, n))
+		return 1;
+	for (const char *t = s; t < s + n;) {
+		const char *e = memchr(t, '\n', (size_t)(s + n - t));
+		size_t ln = (size_t)((e ? e : s + n) - t);
+		if (address_line(t, ln))
+			return 1;
+		t = e ? e + 1 : s + n;
 	}
-	for (const char *const *k = markers; *k; k++)
-		markers_found += find_word(s, n, *k) != NULL;
-	for (size_t i = 0; i < n; i++)
-		digit |= is_digit((unsigned char)s[i]);
-	return markers_found >= 2 && digit;
+	return 0;
 }
 
 static int statement_in(const char *s, size_t n)
@@ -784,8 +818,18 @@ static void html_channels(const cr_msg *m, const char *sec, size_t sn, const cha
 	}
 }
 
-static void scan_block(const char *s, size_t n, int *name, int *phone, int *email, int *addr)
+/* The block elements in the text from lines[a] to lines[b - 1] (one range: most
+ * checks cost per call, not per byte). */
+static void scan_block(const struct line *lines, size_t a, size_t b, int *name, int *phone,
+		       int *email, int *addr)
 {
+	const char *s;
+	size_t n;
+
+	if (a >= b)
+		return;
+	s = lines[a].p;
+	n = (size_t)(lines[b - 1].p + lines[b - 1].n - s);
 	*name |= has_name(s, n);
 	*phone |= has_phone(s, n);
 	*email |= has_email(s, n);
@@ -818,15 +862,26 @@ void advert_layout(const char *folded, size_t len, const cr_msg *m, struct adver
 		lines[a] = lines[b - 1];
 		lines[b - 1] = t;
 	}
-	for (size_t i = 0; i < nl; i++)
-		scan_block(lines[i].p, lines[i].n, &out->any_name, &out->any_phone, &out->any_email,
-			   &out->any_address);
 	tail = nl > ADVERT_TAIL_LINES ? nl - ADVERT_TAIL_LINES : 0;
-	/* the last line with opt-out wording, then earlier ones close to it */
-	for (k = nl; k > 0; k--) {
-		if (has_any(lines[k - 1].p, lines[k - 1].n, optout_words)) {
+	/* the last line with opt-out wording (one pass per word over the whole
+	 * range, then the line holding the last hit), then earlier ones close to it */
+	if (nl > 0) {
+		const char *a = lines[0].p, *end = lines[nl - 1].p + lines[nl - 1].n, *lastp = NULL;
+		for (const char *const *w = optout_words; *w; w++)
+			for (const char *p = a; (p = find_word(p, (size_t)(end - p), *w)) != NULL; p++)
+				if (lastp == NULL || p > lastp)
+					lastp = p;
+		if (lastp != NULL) {
+			size_t lo = 0, hi = nl; /* the last line starting at or before lastp */
+			while (hi - lo > 1) {
+				size_t mid = (lo + hi) / 2;
+				if (lines[mid].p <= lastp)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			k = lo + 1;
 			found_k = 1;
-			break;
 		}
 	}
 	if (found_k && k - 1 < tail) {
@@ -858,9 +913,23 @@ void advert_layout(const char *folded, size_t len, const cr_msg *m, struct adver
 	} else {
 		s = nl;
 	}
-	for (size_t i = s > ADVERT_BLOCK_LINES ? s - ADVERT_BLOCK_LINES : 0; i < s; i++)
-		scan_block(lines[i].p, lines[i].n, &out->name, &out->block_phone, &out->block_email,
-			   &out->address);
+	scan_block(lines, s > ADVERT_BLOCK_LINES ? s - ADVERT_BLOCK_LINES : 0, s, &out->name,
+		   &out->block_phone, &out->block_email, &out->address);
+	/* the rest of the body only matters for the reason of an incomplete block */
+	out->any_name = out->name;
+	out->any_phone = out->block_phone;
+	out->any_email = out->block_email;
+	out->any_address = out->address;
+	if (!(out->name && out->block_phone && out->block_email && out->address))
+	{
+		/* whole-range checks only: the per-line address markers are for the block */
+		const char *a = nl ? lines[0].p : folded;
+		size_t n = nl ? (size_t)(lines[nl - 1].p + lines[nl - 1].n - a) : 0;
+		out->any_name |= has_name(a, n);
+		out->any_phone |= has_phone(a, n);
+		out->any_email |= has_email(a, n);
+		out->any_address |= has_address_word(a, n);
+	}
 	free(lines);
 }
 
