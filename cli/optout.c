@@ -12,6 +12,7 @@
 #include "json.h"
 #include "kv.h"
 #include "optout.h"
+#include "stats.h"
 #include "util.h"
 
 /* An opt-out time may lie this far in the future (clock skew), no further. */
@@ -177,6 +178,14 @@ static int oo_add(struct cli *cli, int argc, char **argv)
 	if (kv == NULL)
 		return rc;
 	st = optout_add(kv, &o, err, sizeof err);
+	if (st == OPTOUT_OK || st == OPTOUT_EXISTS) {
+		/* P7 (Mau so 1 section 4): a request received and, being recorded
+		 * (in force from its time), processed */
+		cr_stats *stats = stats_new(cli->conf, err, sizeof err);
+		stats_optout(stats, o.added, o.channel, "received", NULL);
+		stats_optout(stats, o.added, o.channel, "processed", NULL);
+		stats_free(stats);
+	}
 	if (st == OPTOUT_EUNAVAIL) {
 		cli_err("optout add: %s", err);
 		rc = CLI_UNAVAIL;
@@ -226,6 +235,12 @@ static int oo_confirm(struct cli *cli, int argc, char **argv)
 		cli_err("optout confirm: no request %lld", id);
 		rc = CLI_NOTFOUND;
 	} else {
+		struct optout o;
+		if (optout_get(kv, id, &o, err, sizeof err) == OPTOUT_OK) {
+			cr_stats *stats = stats_new(cli->conf, err, sizeof err);
+			stats_optout(stats, util_now(), o.channel, "confirmed", NULL);
+			stats_free(stats);
+		}
 		printf("request %lld confirmed\n", id);
 	}
 	kv_close(kv);

@@ -33,6 +33,105 @@ static void print_values_json(const char *key, const struct stats_values *v)
 	fputc('}', stdout);
 }
 
+/* chanrac stats record optout|released: events handled outside chanrac that the
+ * periodic reports count — an opt-out request taken by phone and could not be
+ * processed, a quarantined message released (wrongly blocked). */
+static int stats_record(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "channel", required_argument, NULL, 'C' },
+		{ "stage", required_argument, NULL, 's' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const channels[] = STATS_OPTOUT_CHANNELS;
+	static const char *const stages[] = STATS_OPTOUT_STAGES;
+	const char *channel = NULL, *stage = NULL, *reason = NULL, *what;
+	int64_t at = util_now(), count = 1;
+	char err[512];
+	int ch, okc = 0, oks = 0;
+	cr_stats *s;
+
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'C': channel = optarg; break;
+		case 's': stage = optarg; break;
+		case 'r': reason = optarg; break;
+		case 'a':
+			if (util_parse_time(optarg, &at) < 0) {
+				cli_err("--at %s: not a time", optarg);
+				return CLI_BADINPUT;
+			}
+			break;
+		case 'n':
+			if (util_parse_i64(optarg, 1, 1000000, &count) < 0) {
+				cli_err("--count %s: not a number 1..1000000", optarg);
+				return CLI_BADINPUT;
+			}
+			break;
+		case 'j': case 'c': break;
+		case ':':
+			cli_err("stats record: option %s needs a value", argv[optind - 1]);
+			return CLI_BADINPUT;
+		default:
+			cli_err("stats record: unknown option '%s'", argv[optind - 1]);
+			return CLI_BADINPUT;
+		}
+	}
+	if (argc - optind != 1) {
+		cli_err("stats record: optout or released?");
+		return CLI_BADINPUT;
+	}
+	what = argv[optind];
+	if (strcmp(what, "optout") == 0) {
+		for (size_t i = 0; i < 3; i++)
+			okc |= channel != NULL && strcmp(channel, channels[i]) == 0;
+		for (size_t i = 0; i < 4; i++)
+			oks |= stage != NULL && strcmp(stage, stages[i]) == 0;
+		if (!okc || !oks) {
+			cli_err("stats record optout: --channel web|email|phone and --stage "
+				"received|confirmed|processed|failed are required");
+			return CLI_BADINPUT;
+		}
+		if (strcmp(stage, "failed") == 0 && (reason == NULL || reason[0] == '\0')) {
+			cli_err("stats record optout --stage failed: --reason is required");
+			return CLI_BADINPUT;
+		}
+	} else if (strcmp(what, "released") == 0) {
+		if (channel || stage || reason) {
+			cli_err("stats record released: only --count and --at");
+			return CLI_BADINPUT;
+		}
+	} else {
+		cli_err("stats record %s: optout or released", what);
+		return CLI_BADINPUT;
+	}
+	s = stats_new(cli->conf, err, sizeof err);
+	if (s == NULL) {
+		cli_err("%s", err);
+		return CLI_BADINPUT;
+	}
+	for (int64_t i = 0; i < count; i++) {
+		if (what[0] == 'o')
+			stats_optout(s, at, channel, stage, reason);
+		else
+			stats_add(s, at, STATS_WRONG_RELEASED, 1);
+	}
+	if (stats_flush(s) < 0) {
+		cli_err("stats record: Redis unavailable (nothing recorded)");
+		stats_free(s);
+		return CLI_UNAVAIL;
+	}
+	stats_free(s);
+	return CLI_OK;
+}
+
 int cli_cmd_stats(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -51,6 +150,8 @@ int cli_cmd_stats(struct cli *cli, int argc, char **argv)
 	int ch, rc = CLI_OK;
 	cr_stats *s;
 
+	if (argc >= 2 && strcmp(argv[1], "record") == 0)
+		return stats_record(cli, argc - 1, argv + 1);
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {

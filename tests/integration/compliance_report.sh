@@ -184,6 +184,31 @@ check "semi-annual md: Mẫu 3 row" grep -qF "| 1.1 | Spam detected (Số thư r
 expect_rc "-o writes the report to a file" 0 "$CLI" -c "$T/semi.conf" compliance-report --kind semiannual --period 2026-H1 --format csv -o "$T/r.csv"
 check "...with the totals" grep -qxF "3.3,Advertising emails (Số email quảng cáo),65,52,+25.0%" "$T/r.csv"
 
+# ---- live counts: the commands that feed the reports ---------------------------------
+write_conf "$T/live.conf" <<EOF
+key_prefix = live
+EOF
+L() { "$CLI" -c "$T/live.conf" "$@"; }
+L optout add an@isp.example.vn --advertiser shop-a.vn --channel web >/dev/null
+j=$(L optout add binh@isp.example.vn --advertiser shop-a.vn --channel email --json)
+oid=$(echo "$j" | python3 -c "import json,sys; print(json.load(sys.stdin)['request']['id'])")
+L optout add chi@isp.example.vn --all --channel email >/dev/null
+L optout confirm "$oid" >/dev/null
+expect_rc "stats record optout (not processable, by phone)" 0 L stats record optout --channel phone --stage failed --reason "line unreachable"
+expect_rc "stats record optout --stage failed needs a reason" 2 L stats record optout --channel phone --stage failed
+expect_rc "stats record optout with a bad channel" 2 L stats record optout --channel fax --stage received
+expect_rc "stats record released" 0 L stats record released --count 2
+L report --not-spam "$ROOT/tests/corpus/report/spam-forged.eml" --reporter live-1 >/dev/null
+today=$(date -u +%F)
+j=$(L compliance-report --kind semiannual --period "$today" --form 1 --format json)
+jcheck "live: opt-out requests from optout add/confirm and stats record" "$j" "
+t=d['sections'][3]['items'][0]
+assert [r[2:] for r in t['rows']]==[['1','2','0','3'],['0','1','0','1'],['1','2','0','3'],['0','0','1','1']], t['rows']
+assert d['sections'][3]['items'][1]['rows']==[['line unreachable','1']]"
+j=$(L compliance-report --kind annual --period "$today" --format json)
+jcheck "live: wrongly blocked = released + not-spam reports" "$j" "$ROWS
+assert rows['2.5']==(3,0,'n/a'), rows['2.5']"
+
 # ---- bad input ------------------------------------------------------------------------
 expect_rc "unknown kind" 2 "$CLI" -c "$T/semi.conf" compliance-report --kind weekly --period 2026
 expect_rc "bad semi-annual period" 2 "$CLI" -c "$T/semi.conf" compliance-report --kind semiannual --period 2026-H3
