@@ -816,6 +816,15 @@ int report_decide(cr_store *s, cr_stats *stats, const struct report_conf *rc, co
 		}
 		for (size_t i = 0; i < out->nitems; i++)
 			if (out->items[i].listed) {
+				/* an accepted listing lifts an operator's earlier hold */
+				char hk[REPORT_KEY_MAX], hf[DNAME_MAX + 16];
+				const char *argv[3] = { "HDEL", hk, hf };
+				redisReply *r;
+				rkey(s, hk, sizeof hk, "hold", NULL, NULL);
+				snprintf(hf, sizeof hf, "%s:%s", out->items[i].kind, out->items[i].item);
+				r = store_command(s, "HDEL", 3, argv, NULL);
+				if (r != NULL)
+					freeReplyObject(r);
 				if (listed[0])
 					strncat(listed, " ", sizeof listed - strlen(listed) - 1);
 				strncat(listed, out->items[i].item, sizeof listed - strlen(listed) - 1);

@@ -221,6 +221,9 @@ j=$(cli audit --key 203.0.113.10 --json)
 jcheck "audit: accept recorded with the operator and the report id" "$j" "
 x=d[-1]; assert x['op']=='add' and x['why']=='repeat offender' and x['ref']=='$id' and x['who'].startswith('cli:')"
 expect_rc "deciding twice is refused" 2 cli reports accept "$id"
+# accepting lifts the hold a delisting left (a later delisting sets it again)
+redis-cli -p "$REDIS_PORT" HEXISTS 'cr:{rp}:hold' ip:203.0.113.10 >"$T/hold.out"
+expect_eq "accept lifts the operator's hold" "0" "$(cat "$T/hold.out")"
 mkmsg "$T/t2.eml" t2 203.0.113.20 reject-shop.vn
 cli report "$T/t2.eml" --reporter s1 >/dev/null
 j=$(cli report "$T/t2.eml" --reporter s2 --json)
