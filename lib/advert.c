@@ -413,6 +413,14 @@ static const char *const optout_words[] = {
 	"unsubscribe", "opt out", "opt-out", "optout", "refuse", "stop receiving", NULL,
 };
 
+/* optout_words by language, for [advert] optout_languages = both (legacy rule) */
+static const char *const optout_vi[] = {
+	"tu choi", "huy dang ky", "huy nhan", "ngung nhan", "ngung dang ky", "khong muon nhan", NULL,
+};
+static const char *const optout_en[] = {
+	"unsubscribe", "opt out", "opt-out", "optout", "refuse", "stop receiving", NULL,
+};
+
 static const char *const marketing_terms[] = {
 	"khuyen mai", "giam gia", "uu dai", "mua ngay", "dat hang ngay", "dat mua",
 	"mien phi van chuyen", "freeship", "ma giam gia", "voucher", "flash sale", "chi con",
@@ -906,6 +914,8 @@ void advert_layout(const char *folded, size_t len, const cr_msg *m, struct adver
 		const char *sec = folded + a;
 		size_t sn = b - a;
 		out->statement = statement_in(sec, sn);
+		out->vi_wording = has_any(sec, sn, optout_vi);
+		out->en_wording = has_any(sec, sn, optout_en);
 		out->web = has_url(sec, sn);
 		out->email = has_email(sec, sn);
 		out->phone = has_phone(sec, sn);

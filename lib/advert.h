@@ -73,6 +73,7 @@ struct advert_layout {
 	int optout_elsewhere; /* opt-out wording only earlier in the body */
 	int optout_at_end;   /* at most ADVERT_SECTION_MAX_LINES lines follow it */
 	int statement;       /* the right to refuse (quyền / tất cả / all / right...) */
+	int vi_wording, en_wording; /* opt-out wording in Vietnamese / English in it */
 	int web, email, phone; /* the three channels inside the section */
 	/* R3: in the ADVERT_BLOCK_LINES non-empty lines before the section (or, with no
 	 * section, the last ones of the body) */

@@ -103,6 +103,7 @@ const struct conf_key conf_keys[] = {
 	{ "advert", "enabled", CONF_BOOL, "yes", 0, 0 },
 	{ "advert", "dkim", CONF_BOOL, "yes", 0, 0 },
 	{ "advert", "detect_threshold", CONF_INT, "4", 2, 100 },
+	{ "advert", "optout_languages", CONF_STR, "any", 0, 0 },
 	{ "advert", "adv_label", CONF_STR, "0", 0, 0 },
 	{ "advert", "adv_no_label", CONF_STR, "3", 0, 0 },
 	{ "advert", "r1a", CONF_STR, "0.5", 0, 0 },

@@ -28,10 +28,21 @@ int engine_advert_load(cr_engine *e, const cr_conf *conf, char *err, size_t errl
 		{ "r4h", offsetof(struct engine_advert_conf, w_r4h) },
 	};
 	char derr[200];
+	const char *text;
 
 	e->adv.enabled = conf_bool(conf, "advert", "enabled");
 	e->adv.dkim = conf_bool(conf, "advert", "dkim");
 	e->adv.detect_threshold = (int)conf_int(conf, "advert", "detect_threshold");
+	text = conf_str(conf, "advert", "optout_languages");
+	if (strcmp(text, "any") == 0) {
+		e->adv.optout_both = 0;
+	} else if (strcmp(text, "both") == 0) {
+		e->adv.optout_both = 1;
+	} else {
+		util_errf(err, errlen, "%s: [advert] optout_languages: '%s' is neither any nor both",
+			  conf_source(conf), text);
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof(weights) / sizeof(weights[0]); i++)
 		if (engine_conf_weight(conf, "advert", weights[i].key,
 				       (double *)((char *)&e->adv + weights[i].off), err, errlen) != 0)
@@ -139,6 +150,12 @@ static void score_layout(struct engine_run *r, const char *folded, size_t fl)
 			       missing, elsewhere ? " (some found elsewhere in the body)" : "");
 	}
 	advert_optout_missing(&l, missing, sizeof(missing));
+	/* legacy D90 rule: the opt-out text in both Vietnamese and English */
+	if (c->optout_both && l.optout_found && !(l.vi_wording && l.en_wording)) {
+		size_t u = strlen(missing);
+		snprintf(missing + u, sizeof(missing) - u, "%s%s wording", u ? ", " : "",
+			 l.vi_wording ? "English" : "Vietnamese");
+	}
 	if (!l.optout_found)
 		engine_add_hit(r, "R4", c->w_r4, "%s",
 			       l.optout_elsewhere

@@ -60,6 +60,7 @@ struct engine_advert_conf {
 	int enabled;          /* run the advertising rules at all */
 	int dkim;             /* verify DKIM signatures */
 	int detect_threshold; /* bulk + marketing points for ADV_NO_LABEL */
+	int optout_both;      /* R4 wants Vietnamese and English wording (legacy) */
 	double w_label, w_no_label, w_r1a, w_r1b, w_r3, w_r4, w_r4h;
 };
 

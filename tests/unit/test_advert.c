@@ -704,6 +704,29 @@ START_TEST(test_engine_one_click_needs_dkim_coverage)
 }
 END_TEST
 
+START_TEST(test_engine_optout_languages_both)
+{
+	static struct engine_verdict v;
+	cr_engine *e = mk_engine("optout_languages = both\n");
+
+	ck_assert_msg(e != NULL, "%s", err);
+	check_msg(e, "vi-compliant-b", &v);
+	ck_assert_str_eq(hit(&v, "R4")->reason, "opt-out section lacks English wording");
+	check_msg(e, "en-compliant", &v);
+	ck_assert_str_eq(hit(&v, "R4")->reason, "opt-out section lacks Vietnamese wording");
+	check_msg(e, "vi-en-bilingual", &v);
+	ck_assert_ptr_null(hit(&v, "R4"));
+	engine_free(e);
+	/* the default (D91) takes either language */
+	e = mk_engine(NULL);
+	check_msg(e, "vi-compliant-b", &v);
+	ck_assert_ptr_null(hit(&v, "R4"));
+	check_msg(e, "en-compliant", &v);
+	ck_assert_ptr_null(hit(&v, "R4"));
+	engine_free(e);
+}
+END_TEST
+
 START_TEST(test_engine_bad_advert_config)
 {
 	cr_engine *e = mk_engine("r3 = heavy\n");
@@ -713,6 +736,9 @@ START_TEST(test_engine_bad_advert_config)
 	e = mk_engine("adv_no_label = 5000\n");
 	ck_assert_ptr_null(e);
 	ck_assert_ptr_nonnull(strstr(err, "adv_no_label"));
+	e = mk_engine("optout_languages = vi\n");
+	ck_assert_ptr_null(e);
+	ck_assert_ptr_nonnull(strstr(err, "[advert] optout_languages: 'vi' is neither any nor both"));
 }
 END_TEST
 
@@ -746,6 +772,7 @@ static Suite *advert_suite(void)
 	tcase_add_test(td, test_dkim_failures);
 	tcase_add_test(td, test_engine_rules_and_weights);
 	tcase_add_test(td, test_engine_one_click_needs_dkim_coverage);
+	tcase_add_test(td, test_engine_optout_languages_both);
 	tcase_add_test(td, test_engine_bad_advert_config);
 	suite_add_tcase(s, td);
 	return s;

@@ -194,6 +194,11 @@ ALT = ("--b1\nContent-Type: text/plain; charset=utf-8\n\n" + vi() +
 message("vi-multipart-alternative", b_word("[QC] Khuyến mãi"), ALT, ["ADV_LABEL"],
         ctype="multipart/alternative; boundary=\"b1\"")
 
+message("vi-en-bilingual", b_word("[QC] Khuyến mãi / Winter sale"),
+        vi(optout=VI_OPTOUT + "You have the right to refuse all advertising from Shop ABC: "
+           "unsubscribe through the same web page, email address or phone number.\n"),
+        ["ADV_LABEL"])
+
 # ---- List-Unsubscribe, one-click and DKIM -----------------------------------------
 
 message("vi-oneclick-dkim", b_word("[QC] Khuyến mãi cuối năm"), vi(), ["ADV_LABEL"],
