@@ -11,6 +11,7 @@
 #include "arf.h"
 #include "cli.h"
 #include "json.h"
+#include "kv.h"
 #include "report.h"
 #include "stats.h"
 #include "util.h"
@@ -237,6 +238,7 @@ int cli_cmd_report(struct cli *cli, int argc, char **argv)
 	int not_spam = 0, ch, rc = CLI_OK;
 	cr_store *s = NULL;
 	cr_stats *st = NULL;
+	cr_kv *kv = NULL;
 
 	optind = 0;
 	opterr = 0;
@@ -310,11 +312,12 @@ int cli_cmd_report(struct cli *cli, int argc, char **argv)
 	if (s == NULL)
 		goto out;
 	st = stats_new(cli->conf, err, sizeof err);
+	kv = kv_open(cli->conf, 0, err, sizeof err);
 	if (cli->json)
 		fputc('[', stdout);
 	for (size_t i = 0; i < sp->n; i++) {
 		struct report_outcome o;
-		int r = report_submit(s, st, &rcf, &facts[i], rep, util_now(), &o);
+		int r = report_submit(s, st, kv, &rcf, &facts[i], rep, util_now(), &o);
 		if (r != STORE_OK) {
 			cli_err("report %s: %s", file, store_error(s));
 			rc = cli_exit_for(r);
@@ -335,6 +338,7 @@ out:
 		for (size_t i = 0; i < analysed; i++)
 			report_facts_free(&facts[i]);
 	free(facts);
+	kv_close(kv);
 	stats_free(st);
 	store_close(s);
 	free(sp);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "msg.h"
 #include "received.h"
+#include "template.h"
 #include "util.h"
 
 #define REPORT_KEY_MAX (64 + DNAME_MAX + 64)
@@ -264,10 +265,9 @@ int report_analyse(const struct report_conf *rc, const char *buf, size_t len,
 	if (m != NULL && !(arf != NULL && arf->headers_only)) {
 		size_t tl = 0;
 		const char *text = msg_text(m, &tl);
-		struct fingerprint fp;
 		if (text != NULL &&
-		    fingerprint_text(text, tl, (unsigned)rc->fingerprint_min_words, &fp) == 0)
-			fingerprint_id(&fp, f->fingerprint);
+		    fingerprint_text(text, tl, (unsigned)rc->fingerprint_min_words, &f->fp) == 0)
+			fingerprint_id(&f->fp, f->fingerprint);
 	}
 	/* identity: the Message-ID when there is one, else the bytes */
 	h = FNV_INIT;
@@ -476,7 +476,7 @@ static int list_item(cr_store *s, cr_stats *stats, const struct report_conf *rc,
 	return 1;
 }
 
-int report_submit(cr_store *s, cr_stats *stats, const struct report_conf *rc,
+int report_submit(cr_store *s, cr_stats *stats, cr_kv *kv, const struct report_conf *rc,
 		  const struct report_facts *f, const char *reporter, int64_t now,
 		  struct report_outcome *out)
 {
@@ -635,6 +635,26 @@ int report_submit(cr_store *s, cr_stats *stats, const struct report_conf *rc,
 						 ? "known spam fingerprint" : "already a known spam fingerprint");
 				it->listed = x->type == REDIS_REPLY_INTEGER && x->integer == 1;
 				freeReplyObject(x);
+				if (it->listed && kv != NULL) {
+					/* the milter's TEMPLATE rule matches it from now on */
+					struct template_info ti;
+					char terr[256];
+					int ts;
+					memset(&ti, 0, sizeof ti);
+					snprintf(ti.reason, sizeof ti.reason,
+						 "reported as spam by %lld users", it->reporters);
+					snprintf(ti.source, sizeof ti.source, "report:%s", out->id);
+					util_strlcpy(ti.subject, f->subject, sizeof ti.subject);
+					ti.added = now;
+					ts = template_add(kv, &f->fp, &ti, terr, sizeof terr);
+					if (ts == TEMPLATE_OK || ts == TEMPLATE_EXISTS)
+						snprintf(it->action, sizeof it->action, "%s",
+							 ts == TEMPLATE_OK ? "added to the spam templates"
+									   : "already a spam template");
+					else
+						log_warn("report %s: template %s not added: %s", out->id,
+							 it->item, terr);
+				}
 				continue;
 			}
 			if (strcmp(it->kind, "ip") == 0 && f->ip_unlistable) {

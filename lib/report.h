@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "dname.h"
 #include "fingerprint.h"
+#include "kv.h"
 #include "listing.h"
 #include "stats.h"
 #include "store.h"
@@ -62,6 +63,7 @@ struct report_facts {
 	char domain_origin[REPORT_MAX_DOMAINS][8];       /* "from", "url", "arf" */
 	size_t ndomains;
 	char fingerprint[FINGERPRINT_ID_LEN + 1]; /* "" when the body is too short */
+	struct fingerprint fp;        /* its signature, when fingerprint[0] */
 	char message_id[REPORT_TEXT_MAX + 1];
 	char subject[REPORT_TEXT_MAX + 1];
 	char date[REPORT_TEXT_MAX + 1];
@@ -98,9 +100,11 @@ struct report_outcome {
 };
 
 /* Stores the report of reporter at now, counts its votes and lists what crossed
- * a threshold (each listing audited: who "report", why, ref = report id).
- * stats may be NULL.  0, or a negative store status with store_error(s). */
-int report_submit(cr_store *s, cr_stats *stats, const struct report_conf *rc,
+ * a threshold (each listing audited: who "report", why, ref = report id); a
+ * fingerprint crossing its threshold is added to the known spam templates
+ * (lib/template.h) when kv is not NULL.  stats may be NULL.  0, or a negative
+ * store status with store_error(s). */
+int report_submit(cr_store *s, cr_stats *stats, cr_kv *kv, const struct report_conf *rc,
 		  const struct report_facts *f, const char *reporter, int64_t now,
 		  struct report_outcome *out);
 

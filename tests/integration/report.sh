@@ -160,6 +160,14 @@ i={x['kind']+':'+x['item']:x for x in d[0]['items']}
 assert i['ip:203.0.113.10']['listed'] and i['ip:203.0.113.10']['action']=='listed on spam-ip'
 assert i['domain:threshold-shop.vn']['listed'] and i['domain:threshold-shop.vn']['reporters']==3
 assert d[0]['status']=='listed'"
+jcheck "...and its body fingerprint becomes a spam template" "$j" "
+f=[x for x in d[0]['items'] if x['kind']=='fingerprint'][0]
+assert f['reporters']==3 and f['listed'] and f['action']=='added to the spam templates', f"
+fp=$(echo "$j" | python3 -c "import json,sys; print([x['item'] for x in json.load(sys.stdin)[0]['items'] if x['kind']=='fingerprint'][0])")
+j=$(cli template list --json)
+jcheck "chanrac template list shows it, with the report as source" "$j" "
+t=[x for x in d if x['id']=='$fp']; assert len(t)==1, d
+assert t[0]['source'].startswith('report:') and t[0]['reason']=='reported as spam by 3 users', t"
 check "the listing is answered by chanrac-rbld" wait_for 2 sh -c "kdig @127.0.0.1 -p $PORT +short 10.113.0.203.bl.test A | grep -qx 127.0.0.4"
 echo "# answered $(($(ms) - t0)) ms after the report"
 expect_eq "the domain listing is answered" "127.0.0.5" "$(short threshold-shop.vn.dbl.test A)"
