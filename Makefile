@@ -43,7 +43,7 @@ ifneq ($(MILTER_SRC),)
 PROGS += $(BUILD)/bin/chanrac-milter
 endif
 
-.PHONY: all deps check unit integration run clean install uninstall
+.PHONY: all deps check check-asan unit integration run clean install uninstall
 all: $(PROGS)
 
 deps:
@@ -81,6 +81,19 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB_A)
 check: deps
 	$(MAKE) all $(UNIT_BIN) $(TOOL_BIN)
 	BUILD=$(BUILD) ./tests/run.sh
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its
+# own build directory; any sanitizer report fails the test that hit it.
+ASAN_BUILD ?= build-asan
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+check-asan: deps
+	$(MAKE) BUILD=$(ASAN_BUILD) CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		all $(UNIT_SRC:tests/unit/%.c=$(ASAN_BUILD)/tests/%) \
+		$(TOOL_SRC:tests/tools/%.c=$(ASAN_BUILD)/tests/tools/%)
+	BUILD=$(ASAN_BUILD) SANITIZED=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh
 
 unit: all $(UNIT_BIN) $(TOOL_BIN)
 	BUILD=$(BUILD) ./tests/run.sh unit

@@ -42,6 +42,31 @@ run_unit() {
 			echo "not ok - $(basename "$bin"): $bad of $checks checks failed"
 			failed_names+=("$(basename "$bin")")
 		fi
+		san_check "$(basename "$bin")"
+	done
+}
+
+# Under sanitizers (make check-asan), every report goes to a file of its own;
+# a report found after a test is a failure of that test.
+SANDIR=""
+if [ "${SANITIZED:-0}" = 1 ]; then
+	SANDIR=$(mktemp -d /tmp/chanrac-san.XXXXXX)
+	mkdir -p "$SANDIR/seen"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$SANDIR/asan"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$SANDIR/ubsan"
+	echo "# sanitizer reports go to $SANDIR"
+fi
+# san_check NAME: counts the reports written since the last call against NAME.
+san_check() {
+	local f
+	[ -n "$SANDIR" ] || return 0
+	for f in "$SANDIR"/asan.* "$SANDIR"/ubsan.*; do
+		[ -e "$f" ] || continue
+		echo "not ok - $1: sanitizer report $(basename "$f")"
+		grep -m 12 -E 'ERROR|runtime error|SUMMARY|#[0-9] ' "$f" | sed 's/^/#   /'
+		mv "$f" "$SANDIR/seen/"
+		failed=$((failed + 1))
+		failed_names+=("$1")
 	done
 }
 
@@ -64,6 +89,7 @@ run_integration() {
 		[ "$f" -gt 0 ] && failed_names+=("$t")
 		passed=$((passed + p))
 		failed=$((failed + f))
+		san_check "$t"
 	done
 }
 
