@@ -88,31 +88,44 @@ load_rb=$(($(ms) - t0))
 load_rb_own=$(sed -n 's/.*zones reloaded, time \([0-9.]*\)e.*/\1/p' "$T/rbldnsd.log")
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-run() { # run PORT PID -> "qps lost server-cpu-%"
-	local a b
-	a=$(ticks "$2")
-	taskset -c "$CPU_CLIENT" dnsperf -s 127.0.0.1 -p "$1" -d "$DATA/queries.txt" -l "$SECS" \
-		$DNSPERF_OPTS >"$T/perf.out" 2>&1
-	b=$(ticks "$2")
-	echo "$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' "$T/perf.out")" \
-		"$(sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' "$T/perf.out")" \
-		"$(((b - a) / SECS))"
+# CPU time per answered query (microseconds): the server's from its /proc ticks,
+# the client's from bash's time (user + sys).  On loopback the kernel work of
+# delivering a datagram is charged to the sender, so each side also pays for
+# the other's receive path.
+TIMEFORMAT='%U %S'
+us_per_q() { # us_per_q CPU-SECONDS QPS
+	python3 -c 'import sys; c, q, s = map(float, sys.argv[1:]); print("%.2f" % (c * 1e6 / (q * s) if q > 0 else 0))' "$1" "$2" "$SECS"
 }
-run_load() { # run_load PORT PID -> "qps lost server-cpu-%": the batching client
-	local a b
+run() { # run PORT PID -> "qps lost server-cpu-% server-us/q client-us/q"
+	local a b q c
 	a=$(ticks "$2")
-	taskset -c "$CPU_CLIENT" "$LOAD" 127.0.0.1 "$1" "$DATA/queries.txt" "$SECS" 2000 >"$T/load.out" 2>&1
+	{ time taskset -c "$CPU_CLIENT" dnsperf -s 127.0.0.1 -p "$1" -d "$DATA/queries.txt" -l "$SECS" \
+		$DNSPERF_OPTS >"$T/perf.out" 2>&1; } 2>"$T/time.out"
 	b=$(ticks "$2")
-	echo "$(awk '{print $8, $6}' "$T/load.out") $(((b - a) / SECS))"
+	q=$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' "$T/perf.out")
+	c=$(awk '{print $1 + $2}' "$T/time.out")
+	echo "$q $(sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' "$T/perf.out")" \
+		"$(((b - a) / SECS)) $(us_per_q "$(((b - a)))e-2" "$q") $(us_per_q "$c" "$q")"
+}
+run_load() { # run_load PORT PID -> the same, with the batching client
+	local a b q c
+	a=$(ticks "$2")
+	{ time taskset -c "$CPU_CLIENT" "$LOAD" 127.0.0.1 "$1" "$DATA/queries.txt" "$SECS" 2000 \
+		>"$T/load.out" 2>&1; } 2>"$T/time.out"
+	b=$(ticks "$2")
+	q=$(awk '{print $8}' "$T/load.out")
+	c=$(awk '{print $1 + $2}' "$T/time.out")
+	echo "$q $(awk '{print $6}' "$T/load.out") $(((b - a) / SECS))" \
+		"$(us_per_q "$(((b - a)))e-2" "$q") $(us_per_q "$c" "$q")"
 }
 declare -a Q_CR Q_RB L_CR L_RB
 lost_cr=0
 lost_rb=0
 for r in $(seq 1 "$ROUNDS"); do
 	set -- $(run "$P_CR" "$CR"); Q_CR+=("$1"); lost_cr=$((lost_cr + $2))
-	echo "# round $r dnsperf chanrac-rbld: $1 q/s, $2 lost, server CPU $3%"
+	echo "# round $r dnsperf chanrac-rbld: $1 q/s, $2 lost, server CPU $3% ($4 us/query), dnsperf $5 us/query"
 	set -- $(run "$P_RB" "$RB"); Q_RB+=("$1"); lost_rb=$((lost_rb + $2))
-	echo "# round $r dnsperf rbldnsd:      $1 q/s, $2 lost, server CPU $3%"
+	echo "# round $r dnsperf rbldnsd:      $1 q/s, $2 lost, server CPU $3% ($4 us/query), dnsperf $5 us/query"
 done
 LOAD=$ROOT/$BUILD/tests/tools/rbl_load
 [ -x "$LOAD" ] || make -s BUILD="$BUILD" "$BUILD/tests/tools/rbl_load" >/dev/null
@@ -120,9 +133,9 @@ llost_cr=0
 llost_rb=0
 for r in $(seq 1 "$ROUNDS"); do
 	set -- $(run_load "$P_CR" "$CR"); L_CR+=("$1"); llost_cr=$((llost_cr + $2))
-	echo "# round $r rbl_load chanrac-rbld: $1 q/s, $2 lost, server CPU $3%"
+	echo "# round $r rbl_load chanrac-rbld: $1 q/s, $2 lost, server CPU $3% ($4 us/query), client $5 us/query"
 	set -- $(run_load "$P_RB" "$RB"); L_RB+=("$1"); llost_rb=$((llost_rb + $2))
-	echo "# round $r rbl_load rbldnsd:      $1 q/s, $2 lost, server CPU $3%"
+	echo "# round $r rbl_load rbldnsd:      $1 q/s, $2 lost, server CPU $3% ($4 us/query), client $5 us/query"
 done
 best() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -148,7 +161,8 @@ if [ -x "$CLI" ] && command -v redis-server >/dev/null; then
 	RP=$(port)
 	taskset -c "$CPU_CLIENT" redis-server --port "$RP" --bind 127.0.0.1 --dir "$T" --save "" \
 		--appendonly no --logfile "$T/redis.log" &
-	PIDS+=("$!")
+	REDIS=$!
+	PIDS+=("$REDIS")
 	for _ in $(seq 1 200); do redis-cli -p "$RP" ping >/dev/null 2>&1 && break; sleep 0.05; done
 	P2=$(port)
 	cat >"$T/redis.conf" <<EOF
@@ -175,13 +189,15 @@ EOF
 	sleep 1 # let Redis finish freeing the replaced list
 	for r in $(seq 1 "$ROUNDS"); do
 		t0=$(ms)
+		rc0=$(ticks "$REDIS")
 		taskset -c "$CPU_SERVER" "$RBLD" -c "$T/redis.conf" -f 2>"$T/rbld-redis.log" &
 		CR2=$!
 		PIDS+=("$CR2")
 		wait_up "$P2" || { echo "chanrac-rbld (redis) did not start"; cat "$T/rbld-redis.log"; exit 1; }
 		echo "chanrac-rbld cold load from Redis, run $r: $(($(ms) - t0)) ms to the first answer;" \
 			"$(sed -n 's/.*\(loaded [0-9]* entries from Redis in [0-9]* ms ([0-9]* ms reading the snapshot\).*/\1)/p' "$T/rbld-redis.log")," \
-			"RSS $(rss "$CR2") KiB, peak $(hwm "$CR2") KiB"
+			"RSS $(rss "$CR2") KiB, peak $(hwm "$CR2") KiB;" \
+			"CPU: chanrac-rbld $(($(ticks "$CR2") * 10)) ms, redis-server $((($(ticks "$REDIS") - rc0) * 10)) ms"
 		kill "$CR2"
 		wait "$CR2" 2>/dev/null
 	done

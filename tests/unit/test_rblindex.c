@@ -370,6 +370,49 @@ static int count_fn(void *ud, const struct listing_entry *e)
 	return 0;
 }
 
+/* A list mixing many hosts and names (as the Redis lists of the benchmark do):
+ * every entry, replacement, deletion and ancestor comes out right. */
+START_TEST(test_big_mixed_index)
+{
+	rblindex_builder *b = rblindex_builder_new();
+	struct listing_entry e;
+	char key[64];
+	rblindex *ix;
+	int i;
+
+	ck_assert_ptr_nonnull(b);
+	for (i = 0; i < 30000; i++) {
+		snprintf(key, sizeof key, "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		add(b, key, 0x7f000000u | (uint32_t)(2 + i % 5), "h", 0);
+		snprintf(key, sizeof key, "n%d.example%d.vn", i, i % 7);
+		add(b, key, 0x7f000000u | (uint32_t)(2 + i % 3), "n", 0);
+	}
+	add(b, "192.0.2.0/24", 0x7f00000au, "p", 0);
+	add(b, "n5.example5.vn", 0x7f000014u, "replaced", 0);
+	e = mk("n6.example6.vn", 0, "", 0);
+	ck_assert_int_eq(rblindex_builder_del(b, &e), 0);
+	ix = build(b);
+	for (i = 0; i < 30000; i++) {
+		snprintf(key, sizeof key, "n%d.example%d.vn", i, i % 7);
+		ck_assert_uint_eq(code4(ix, v4(10, (unsigned)(i >> 16), (unsigned)(i >> 8) & 255,
+					       (unsigned)i & 255), 0),
+				  0x7f000000u | (uint32_t)(2 + i % 5));
+		if (i != 5 && i != 6)
+			ck_assert_uint_eq(coden(ix, key, NULL), 0x7f000000u | (uint32_t)(2 + i % 3));
+	}
+	ck_assert_uint_eq(coden(ix, "n5.example5.vn", NULL), 0x7f000014u);
+	ck_assert_uint_eq(coden(ix, "n6.example6.vn", NULL), 0);
+	ck_assert_uint_eq(coden(ix, "n30000.example0.vn", NULL), 0);
+	ck_assert_uint_eq(code4(ix, v4(10, 0, 117, 48), 0), 0); /* 30000 is not listed */
+	ck_assert_uint_eq(code4(ix, v4(192, 0, 2, 77), 0), 0x7f00000au);
+	ck_assert_int_eq(rblindex_name_has_children(ix, "example3.vn", 11), 1);
+	ck_assert_int_eq(rblindex_name_has_children(ix, "vn", 2), 1);
+	ck_assert_int_eq(rblindex_name_has_children(ix, "example9.vn", 11), 0);
+	ck_assert_uint_eq(rblindex_count(ix), 30000 + 29999 + 1);
+	rblindex_free(ix);
+}
+END_TEST
+
 START_TEST(test_foreach_gives_every_entry)
 {
 	rblindex_builder *b = rblindex_builder_new();
@@ -402,6 +445,7 @@ int main(void)
 	tcase_add_test(tc, test_reasons_deduplicated);
 	tcase_add_test(tc, test_random_against_brute_force);
 	tcase_add_test(tc, test_foreach_gives_every_entry);
+	tcase_add_test(tc, test_big_mixed_index);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
