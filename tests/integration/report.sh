@@ -160,6 +160,10 @@ i={x['kind']+':'+x['item']:x for x in d[0]['items']}
 assert i['ip:203.0.113.10']['listed'] and i['ip:203.0.113.10']['action']=='listed on spam-ip'
 assert i['domain:threshold-shop.vn']['listed'] and i['domain:threshold-shop.vn']['reporters']==3
 assert d[0]['status']=='listed'"
+check "the listing is answered by chanrac-rbld" wait_for 2 sh -c "kdig @127.0.0.1 -p $PORT +short 10.113.0.203.bl.test A | grep -qx 127.0.0.4"
+echo "# answered $(($(ms) - t0)) ms after the report"
+expect_eq "the domain listing is answered" "127.0.0.5" "$(short threshold-shop.vn.dbl.test A)"
+expect_eq "TXT says why" '"reported as spam by 3 users"' "$(short 10.113.0.203.bl.test TXT)"
 jcheck "...and its body fingerprint becomes a spam template" "$j" "
 f=[x for x in d[0]['items'] if x['kind']=='fingerprint'][0]
 assert f['reporters']==3 and f['listed'] and f['action']=='added to the spam templates', f"
@@ -168,10 +172,6 @@ j=$(cli template list --json)
 jcheck "chanrac template list shows it, with the report as source" "$j" "
 t=[x for x in d if x['id']=='$fp']; assert len(t)==1, d
 assert t[0]['source'].startswith('report:') and t[0]['reason']=='reported as spam by 3 users', t"
-check "the listing is answered by chanrac-rbld" wait_for 2 sh -c "kdig @127.0.0.1 -p $PORT +short 10.113.0.203.bl.test A | grep -qx 127.0.0.4"
-echo "# answered $(($(ms) - t0)) ms after the report"
-expect_eq "the domain listing is answered" "127.0.0.5" "$(short threshold-shop.vn.dbl.test A)"
-expect_eq "TXT says why" '"reported as spam by 3 users"' "$(short 10.113.0.203.bl.test TXT)"
 j=$(cli reports list --status listed --json)
 jcheck "the contributing reports are processed (status listed)" "$j" "
 assert sorted(r['reporter'] for r in d if r['ip']=='203.0.113.10')==['r1','r1','r2','r3'], d"
@@ -310,4 +310,11 @@ assert c['list.added']==len([1 for x in json.loads(sys.argv[3]) if x['op']=='add
 else
 	not_ok "stats: received, processed and added match the stored reports and the audit log"; sed 's/^/#   /' "$T/py.err" | tail -n 3
 fi
+
+# --- Redis unavailable: exit 3, nothing half-done ---------------------------------------------
+stop_redis
+expect_rc "report with Redis down: exit 3" 3 cli report "$T/t2.eml" --reporter down-1
+expect_rc "reports list with Redis down: exit 3" 3 cli reports list
+expect_rc "audit with Redis down: exit 3" 3 cli audit
+expect_rc "block with Redis down: exit 3" 3 cli block 198.51.100.90 --ref R-1 --reason x
 finish
