@@ -30,7 +30,7 @@ static void usage(FILE *f)
 	      "  template add FILE.eml --reason TEXT | template del ID... | template list\n"
 	      "  optout add RCPT (--advertiser DOMAIN | --all) --channel web|email|phone [--at TIME]\n"
 	      "  optout confirm ID | optout list [RCPT] | optout del ID\n"
-	      "  outbound status [USER] | outbound release USER\n"
+	      "  outbound status [USER] | outbound release USER [--postsuper]\n"
 	      "  stats rbl [--zone NAME] [--socket PATH] [--json]\n"
 	      "  stats --from DATE --to DATE [--json]\n"
 	      "  report FILE|- [--reporter ID] [--not-spam] [--arf OUT] [--json]\n"

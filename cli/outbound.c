@@ -2,9 +2,11 @@
  * (REGULATIONS.md P4; lib/outbound.h).  status shows the held users, or one
  * user's hold, this hour's counts and the messages held; release lifts a hold
  * and lists the held messages to release from the MTA's hold queue. */
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "cli.h"
 #include "json.h"
@@ -12,9 +14,17 @@
 #include "outbound.h"
 #include "util.h"
 
+/* Queue ids passed to postsuper at most (the held list keeps 1000). */
+#define OB_POSTSUPER_MAX 1000
+
 struct ob_ctx {
 	int json, n;
+	/* release --postsuper: the held queue ids, for postsuper -H */
+	char **ids;
+	size_t nids;
 };
+
+extern char **environ;
 
 static int ob_user_ok(const char *what, const char *user)
 {
@@ -28,10 +38,26 @@ static int ob_user_ok(const char *what, const char *user)
 	return 1;
 }
 
+/* A Postfix/Sendmail queue id: letters and digits only (never an option). */
+static int ob_valid_qid(const char *q)
+{
+	size_t n = 0;
+
+	for (; q[n]; n++)
+		if (!((q[n] >= '0' && q[n] <= '9') || (q[n] >= 'A' && q[n] <= 'Z') ||
+		      (q[n] >= 'a' && q[n] <= 'z')))
+			return 0;
+	return n >= 1 && n <= 32;
+}
+
 static int ob_held_one(void *ud, int64_t when, const char *qid)
 {
 	struct ob_ctx *c = ud;
 	char t[32];
+
+	if (c->ids != NULL && c->nids < OB_POSTSUPER_MAX && ob_valid_qid(qid) &&
+	    (c->ids[c->nids] = strdup(qid)) != NULL)
+		c->nids++;
 
 	if (c->json) {
 		if (c->n)
@@ -73,7 +99,7 @@ static int ob_user_one(void *ud, const char *user, const struct outbound_hold *h
 
 static int ob_status(struct cli *cli, int argc, char **argv)
 {
-	struct ob_ctx ctx = { cli->json, 0 };
+	struct ob_ctx ctx = { cli->json, 0, NULL, 0 };
 	struct outbound_counts c;
 	struct outbound_hold h;
 	const char *user = NULL;
@@ -150,36 +176,93 @@ static int ob_status(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* Runs argv (no shell; Postfix's MAIL_CONFIG is honoured): 0 when it exited 0. */
+static int ob_run(char **av)
+{
+	pid_t pid;
+	int status, rc = posix_spawnp(&pid, av[0], NULL, NULL, av, environ);
+
+	if (rc != 0) {
+		cli_err("outbound release: cannot run %s: %s", av[0], strerror(rc));
+		return -1;
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		cli_err("outbound release: %s failed (status %d)", av[0], status);
+		return -1;
+	}
+	return 0;
+}
+
+/* "postsuper -H ID..." moves the messages from the hold queue to the deferred
+ * queue; "postqueue -i ID" then asks for their delivery now rather than at the
+ * next deferred-queue run.  0 when postsuper succeeded. */
+static int ob_postsuper(char **ids, size_t n)
+{
+	char **av = calloc(2 * n + 2, sizeof *av);
+	char *pq[4] = { "postqueue", "-i", NULL, NULL };
+	size_t k = 0;
+	int rc;
+
+	if (av == NULL)
+		return -1;
+	av[k++] = "postsuper";
+	for (size_t i = 0; i < n; i++) {
+		av[k++] = "-H";
+		av[k++] = ids[i];
+	}
+	av[k] = NULL;
+	rc = ob_run(av);
+	free(av);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		pq[2] = ids[i];
+		(void)ob_run(pq); /* failure logged; the message still goes later */
+	}
+	return 0;
+}
+
 static int ob_release(struct cli *cli, int argc, char **argv)
 {
-	struct ob_ctx ctx = { 0, 0 };
+	struct ob_ctx ctx = { 0, 0, NULL, 0 };
 	const char *user = NULL;
 	char err[512];
+	int postsuper = 0;
 	cr_kv *kv;
 	int rc = CLI_OK, st;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			continue;
+		if (strcmp(argv[i], "--postsuper") == 0) {
+			postsuper = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
 			i++;
 			continue;
 		}
 		if (argv[i][0] == '-' || user != NULL) {
-			cli_err("usage: chanrac outbound release USER");
+			cli_err("usage: chanrac outbound release USER [--postsuper]");
 			return CLI_BADINPUT;
 		}
 		user = argv[i];
 	}
 	if (user == NULL) {
-		cli_err("usage: chanrac outbound release USER");
+		cli_err("usage: chanrac outbound release USER [--postsuper]");
 		return CLI_BADINPUT;
 	}
 	if (!ob_user_ok("release", user))
 		return CLI_BADINPUT;
+	if (postsuper && (ctx.ids = calloc(OB_POSTSUPER_MAX, sizeof *ctx.ids)) == NULL) {
+		cli_err("outbound release: out of memory");
+		return CLI_UNAVAIL;
+	}
 	kv = cli_kv_open(cli, &rc);
-	if (kv == NULL)
+	if (kv == NULL) {
+		free(ctx.ids);
 		return rc;
+	}
 	st = outbound_release(kv, user, util_now(), ob_held_one, &ctx, err, sizeof err);
 	if (st == OUTBOUND_EUNAVAIL) {
 		cli_err("outbound release %s: %s", user, err);
@@ -187,10 +270,20 @@ static int ob_release(struct cli *cli, int argc, char **argv)
 	} else if (st == OUTBOUND_NOTFOUND) {
 		cli_err("outbound release: user %s is not held", user);
 		rc = CLI_NOTFOUND;
-	} else {
+	} else if (!postsuper) {
 		printf("released user %s; %d message(s) held meanwhile (Postfix: postsuper -H "
-		       "QUEUEID for each)\n", user, ctx.n);
+		       "QUEUEID for each, or use --postsuper)\n", user, ctx.n);
+	} else if (ctx.nids > 0 && ob_postsuper(ctx.ids, ctx.nids) != 0) {
+		cli_err("outbound release: user %s released, but the held messages are still "
+			"held: run postsuper -H for them", user);
+		rc = CLI_UNAVAIL;
+	} else {
+		printf("released user %s; %zu held message(s) released with postsuper -H\n", user,
+		       ctx.nids);
 	}
+	for (size_t i = 0; i < ctx.nids; i++)
+		free(ctx.ids[i]);
+	free(ctx.ids);
 	kv_close(kv);
 	return rc;
 }
