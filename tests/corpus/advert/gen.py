@@ -153,6 +153,11 @@ message("vi-compliant-cp1258-q", q_word("[QC] Ưu đãi đặc biệt", "windows
         ["ADV_LABEL"])
 message("vi-compliant-viscii", b_word("[QC] Giảm giá mùa đông", "VISCII"), vi(), ["ADV_LABEL"],
         charset="viscii", raw_body=iconv(vi(), "VISCII"))
+message("vi-compliant-tcvn", b_word("[QC] Khuyến mãi lớn", "TCVN5712-1"), vi(), ["ADV_LABEL"],
+        charset="tcvn5712-1", raw_body=iconv(vi(), "TCVN5712-1"))
+message("vi-compliant-viscii-q", q_word("[QC] Ưu đãi", "VISCII"), vi(), ["ADV_LABEL"])
+message("label-lower-cp1258-q", q_word("[qc] Ưu đãi đặc biệt", "windows-1258"), vi(),
+        ["ADV_LABEL", "R1a"])
 message("vi-compliant-nfd", b_word(unicodedata.normalize("NFD", "[QC] Khuyến mãi lớn")),
         unicodedata.normalize("NFD", vi()), ["ADV_LABEL"])
 message("vi-compliant-nfd-raw", unicodedata.normalize("NFD", "[QC] Ưu đãi"),
