@@ -305,7 +305,8 @@ int fingerprint_text(const char *text, size_t len, unsigned min_words, struct fi
 		free(c.content);
 		return -1;
 	}
-	qsort(c.content, c.ncontent, sizeof *c.content, fp_cmp_u64);
+	if (c.ncontent > 0) /* c.content is NULL for an empty text */
+		qsort(c.content, c.ncontent, sizeof *c.content, fp_cmp_u64);
 	for (size_t i = 0; i < c.ncontent; i++)
 		if (i == 0 || c.content[i] != c.content[i - 1])
 			distinct++;
