@@ -352,7 +352,7 @@ struct reports_list_ctx {
 	struct cli *cli;
 	cr_store *s;
 	const char *status;
-	long n;
+	long n, limit;
 	int err;
 };
 
@@ -401,7 +401,7 @@ static int reports_list_one(void *ud, const char *id, int64_t when)
 	}
 	c->n++;
 	report_fields_free(&rf);
-	return 0;
+	return c->n >= c->limit;
 }
 
 static int reports_cmd(struct cli *cli, int argc, char **argv)
@@ -479,7 +479,7 @@ static int reports_cmd(struct cli *cli, int argc, char **argv)
 		cr_store *s = cli_store_open(cli, &rc);
 		if (s == NULL)
 			return rc;
-		struct reports_list_ctx c = { cli, s, status, 0, 0 };
+		struct reports_list_ctx c = { cli, s, status, 0, (long)limit, 0 };
 		if (cli->json)
 			fputc('[', stdout);
 		int n = report_list(s, from, to, status ? 0 : (long)limit, reports_list_one, &c);

@@ -245,6 +245,8 @@ jcheck "reports show: evidence and decision" "$j" "
 assert d['status']=='rejected' and d['decision']=='legit newsletter' and d['reporter']=='s2'
 assert 'Received: from mx1.isp.example.vn' in d['headers'] and d['ip']=='203.0.113.20'"
 expect_rc "reports show of an unknown id: exit 1" 1 cli reports show 0000000000000000
+j=$(cli reports list --status listed --limit 2 --json)
+jcheck "reports list --limit caps a filtered list" "$j" "assert len(d)==2 and all(r['status']=='listed' for r in d), d"
 expect_rc "reports show of a bad id: exit 2" 2 cli reports show xyz
 
 # --- block: immediate, everywhere, with the authority's reference ------------------------
