@@ -550,6 +550,13 @@ static int list_expire(struct cli *cli, int argc, char **argv)
 	if (s == NULL)
 		return rc;
 	int st = store_expire(s, util_now(), &removed);
+	if (removed > 0) {
+		/* expired entries leave the blacklist too (P7 "entries removed") */
+		char serr[256];
+		cr_stats *stats = stats_new(cli->conf, serr, sizeof serr);
+		stats_add(stats, util_now(), STATS_LIST_REMOVED, removed);
+		stats_free(stats);
+	}
 	if (st != STORE_OK) {
 		cli_err("list expire: %s", store_error(s));
 		rc = cli_exit_for(st);

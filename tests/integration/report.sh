@@ -313,6 +313,15 @@ else
 	not_ok "stats: received, processed and added match the stored reports and the audit log"; sed 's/^/#   /' "$T/py.err" | tail -n 3
 fi
 
+removed() { cli stats --from "$day" --to "$day" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['counters'].get('list.removed',0))"; }
+before=$(removed)
+cli list add 198.51.100.123 --list spam-ip --expires 1s >/dev/null
+check "list expire removes the expired entry" wait_for 5 sh -c "'$CLI' -c '$T/c.conf' list expire | grep -q 'removed 1 '"
+expect_eq "list expire counts it in list.removed" "$((before + 1))" "$(removed)"
+j=$(cli audit --key 198.51.100.123 --json)
+jcheck "the expiry is in the audit log" "$j" "
+assert [x['op'] for x in d]==['add','expire'] and d[1]['who']=='expiry' and d[1]['why']=='expired', d"
+
 # --- Redis unavailable: exit 3, nothing half-done ---------------------------------------------
 stop_redis
 expect_rc "report with Redis down: exit 3" 3 cli report "$T/t2.eml" --reporter down-1
