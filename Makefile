@@ -2,6 +2,7 @@
 #   make            build the programs into $(BUILD)/bin
 #   make check      install missing Debian packages, build, run every test
 #   make run        install missing packages, build, start the system on loopback
+#   make demo       install missing packages, build, narrate mail through a private Postfix (root)
 # BUILD=dir selects another build directory (each helper/sanitizer build its own).
 
 BUILD   ?= build
@@ -43,7 +44,7 @@ ifneq ($(MILTER_SRC),)
 PROGS += $(BUILD)/bin/chanrac-milter
 endif
 
-.PHONY: all deps check check-asan unit integration run clean install uninstall
+.PHONY: all deps check check-asan unit integration run demo clean install uninstall
 all: $(PROGS)
 
 deps:
@@ -105,6 +106,10 @@ run: deps
 	$(MAKE) all
 	BUILD=$(BUILD) ./contrib/run.sh
 
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) ./contrib/demo.sh
+
 clean:
 	rm -rf $(BUILD)
 
@@ -127,7 +132,7 @@ MAN1     := $(wildcard doc/*.1)
 MAN5     := $(wildcard doc/*.5)
 MAN8     := $(wildcard doc/*.8)
 DOCS     := README.md $(wildcard doc/*.md) $(wildcard contrib/*.snippet) \
-            $(wildcard contrib/redis-acl.conf)
+            contrib/redis-acl.conf.in contrib/redis-acl-setup.sh
 
 # Installed files other than the configuration, relative to DESTDIR.
 INSTALLED := $(BINDIR)/chanrac $(SBINDIR)/chanrac-milter $(SBINDIR)/chanrac-rbld \

@@ -37,7 +37,8 @@ for f in usr/bin/chanrac usr/sbin/chanrac-milter usr/sbin/chanrac-rbld \
 	usr/lib/systemd/system/chanrac-milter.service usr/lib/systemd/system/chanrac-rbld.service \
 	usr/lib/systemd/system/chanrac-expire.timer usr/lib/sysusers.d/chanrac.conf \
 	usr/lib/tmpfiles.d/chanrac.conf etc/logrotate.d/chanrac \
-	usr/share/doc/chanrac/chanrac.conf.sample usr/share/doc/chanrac/postfix-main.cf.snippet; do
+	usr/share/doc/chanrac/chanrac.conf.sample usr/share/doc/chanrac/postfix-main.cf.snippet \
+	usr/share/doc/chanrac/redis-acl.conf.in usr/share/doc/chanrac/redis-acl-setup.sh; do
 	check "installed /$f" test -e "$D/$f"
 done
 check "installed chanrac runs" sh -c "'$D/usr/bin/chanrac' --help 2>&1 | grep -q list"
