@@ -209,6 +209,39 @@ j=$(L compliance-report --kind annual --period "$today" --format json)
 jcheck "live: wrongly blocked = released + not-spam reports" "$j" "$ROWS
 assert rows['2.5']==(3,0,'n/a'), rows['2.5']"
 
+# ---- the counting API other modules call (lib/stats.h), through tests/tools/stats_feed --
+FEED=$ROOT/$BUILD/tests/tools/stats_feed
+if [ -x "$FEED" ]; then
+	write_conf "$T/api.conf" <<EOF
+key_prefix = api
+EOF
+	d1=$(date -u -d 2026-03-10T12:00:00 +%s)   # in 2026 and in 2026-H1
+	d0=$(date -u -d 2025-03-10T12:00:00 +%s)   # in 2025 (annual previous)
+	d2=$(date -u -d 2025-09-10T12:00:00 +%s)   # in 2025-H2 (semi-annual previous)
+	F() { "$FEED" "$T/api.conf" "$@"; }
+	F "$d1" advert-in shop-a.vn R1 R4 && F "$d1" advert-in shop-a.vn && F "$d1" advert-in shop-b.vn R4 &&
+	F "$d1" advert-out cust1 T1 && F "$d1" advert-out cust1 T1 && F "$d1" advert-out cust1 T2 &&
+	F "$d1" advert-out cust2 T1 && F "$d2" advert-out cust1 T9 && F "$d0" advert-in shop-c.vn
+	expect_eq "stats_feed wrote every event" 0 "$?"
+	expect_rc "stats_feed: a bad event is refused" 2 F "$d1" advert-sideways x
+	# by hand: advertising 3 / 1 / +200.0%; advertisers {shop-a, shop-b} 2 / {shop-c} 1 / +100.0%;
+	# customers {cust1, cust2} 2 / {cust1} 1; messages {cust1 T1, cust1 T2, cust2 T1} 3 / 1;
+	# emails 3+1=4 / 1
+	j=$("$CLI" -c "$T/api.conf" compliance-report --kind annual --period 2026 --format json)
+	jcheck "API: advertising emails and distinct advertisers in the annual report" "$j" "$ROWS
+assert rows['1.4']==(3,1,'+200.0%') and rows['1.5']==(2,1,'+100.0%'), (rows['1.4'], rows['1.5'])"
+	j=$("$CLI" -c "$T/api.conf" compliance-report --kind semiannual --period 2026-H1 --form 1 --format json)
+	jcheck "API: Mẫu số 1 customers, messages and emails" "$j" "$ROWS
+assert rows=={'3.1':(2,1,'+100.0%'),'3.2':(3,1,'+200.0%'),'3.3':(4,1,'+300.0%')}, rows
+assert d['sections'][1]['items'][0]['rows']==[['1','cust1','2','3'],['2','cust2','1','1']]"
+	j=$("$CLI" -c "$T/api.conf" stats --from 2026-03-10 --to 2026-03-10 --json)
+	jcheck "API: stats shows the rule counts and the distinct advertisers" "$j" "
+assert d['labels']['adv_rule']=={'R1':1,'R4':2} and d['distinct']['advertiser']==2, d
+assert d['counters']['adv.total']==3 and d['counters']['out.adv']==4 and d['labels']['adv_sent']=={'cust1':3,'cust2':1}, d"
+else
+	not_ok "tests/tools/stats_feed built (make BUILD=$BUILD unit)"
+fi
+
 # ---- bad input ------------------------------------------------------------------------
 expect_rc "unknown kind" 2 "$CLI" -c "$T/semi.conf" compliance-report --kind weekly --period 2026
 expect_rc "bad semi-annual period" 2 "$CLI" -c "$T/semi.conf" compliance-report --kind semiannual --period 2026-H3
