@@ -249,14 +249,17 @@ static redisContext *kv_connect(const cr_kv *kv, char *err, size_t errlen)
 	return c;
 }
 
-static redisContext *kv_get(cr_kv *kv, char *err, size_t errlen)
+/* A connection: an idle one (*pooled = 1) or a new one. */
+static redisContext *kv_get(cr_kv *kv, int *pooled, char *err, size_t errlen)
 {
 	redisContext *c = NULL;
 	int64_t now = util_mono_ms();
 
+	*pooled = 0;
 	pthread_mutex_lock(&kv->lock);
 	if (kv->nidle > 0) {
 		c = kv->idle[--kv->nidle];
+		*pooled = 1;
 	} else if (now < kv->down_until_ms) {
 		pthread_mutex_unlock(&kv->lock);
 		util_errf(err, errlen, "redis %s: unavailable (retrying shortly)", kv->server);
@@ -295,12 +298,12 @@ int kv_pipeline(cr_kv *kv, size_t n, const int *argcs, const char *const *const 
 {
 	redisContext *c;
 	size_t got = 0;
-	int retried = 0;
+	int retried = 0, pooled;
 
 	for (size_t i = 0; i < n; i++)
 		replies[i] = NULL;
 again:
-	c = kv_get(kv, err, errlen);
+	c = kv_get(kv, &pooled, err, errlen);
 	if (c == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++)
@@ -316,8 +319,10 @@ again:
 	kv_put(kv, c, 0);
 	return 0;
 io:
-	/* an idle connection the server closed meanwhile: retry once on a new one */
-	if (!retried && got == 0 && c->err == REDIS_ERR_EOF) {
+	/* an idle connection the server closed meanwhile (timeout, restart): the
+	 * first reply failed, so retry once on a new connection */
+	if (!retried && pooled && got == 0 &&
+	    (c->err == REDIS_ERR_EOF || c->err == REDIS_ERR_IO)) {
 		redisFree(c);
 		retried = 1;
 		goto again;

@@ -176,6 +176,26 @@ START_TEST(test_check_per_recipient)
 }
 END_TEST
 
+START_TEST(test_pooled_connection_killed_is_replaced)
+{
+	cr_kv *kv = kv_of();
+	struct optout_hit h[1];
+	const char *rcpts[1] = { "a@example.vn" };
+	char err[256];
+	redisReply *r;
+
+	add(kv, "a@example.vn", "*", "web", 1000, OPTOUT_OK);
+	/* the server drops every client connection (a restart, a timeout) */
+	r = th_raw("CLIENT KILL TYPE normal");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_ge(r->integer, 1);
+	freeReplyObject(r);
+	ck_assert_int_eq(optout_check(kv, "shop.vn", rcpts, 1, h, err, sizeof err), 0);
+	ck_assert_int_eq(h[0].id, 1);
+	kv_close(kv);
+}
+END_TEST
+
 START_TEST(test_dead_server_unavailable_then_backoff)
 {
 	char err[256], text[200];
@@ -218,6 +238,7 @@ int main(void)
 	tcase_add_test(tc, test_add_get_duplicate_confirm_del);
 	tcase_add_test(tc, test_list_by_time_and_recipient);
 	tcase_add_test(tc, test_check_per_recipient);
+	tcase_add_test(tc, test_pooled_connection_killed_is_replaced);
 	tcase_add_test(tc, test_dead_server_unavailable_then_backoff);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
