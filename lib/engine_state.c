@@ -200,7 +200,9 @@ void engine_optout_frequency_score(struct engine_run *r)
 	char err[300], when[32];
 	const char *adv = r->adv_advertiser;
 
-	if (!r->adv_is || adv[0] == '\0' || n == 0 || in->rcpts == NULL)
+	/* without a known advertiser only "all advertising" opt-outs can apply,
+	 * and nothing is counted */
+	if (!r->adv_is || n == 0 || in->rcpts == NULL)
 		return;
 	hits = calloc(n, sizeof *hits);
 	counts = calloc(n, sizeof *counts);
@@ -209,7 +211,8 @@ void engine_optout_frequency_score(struct engine_run *r)
 		goto out;
 	}
 	/* R7: D91 Art. 13(4) — no advertising after the recipient refused it */
-	if (optout_check(st->kv, adv, in->rcpts, n, hits, err, sizeof err) != 0) {
+	if (optout_check(st->kv, adv[0] ? adv : OPTOUT_ALL, in->rcpts, n, hits, err,
+			 sizeof err) != 0) {
 		store_failed(r, "opt-outs (R7)", err);
 	} else {
 		for (size_t i = 0; i < n; i++) {
@@ -223,7 +226,7 @@ void engine_optout_frequency_score(struct engine_run *r)
 		}
 	}
 	/* R5: D91 Art. 13(5) — at most freq_max per advertiser and recipient a day */
-	if (st->freq_max > 0) {
+	if (st->freq_max > 0 && adv[0] != '\0') {
 		if (frequency_count(st->kv, adv, in->rcpts, n, util_now() * 1000, st->freq_window_s,
 				    !in->dry_run, qid_of(r), counts, err, sizeof err) != 0) {
 			store_failed(r, "advertising frequency (R5)", err);

@@ -340,7 +340,7 @@ int optout_check(cr_kv *kv, const char *advertiser, const char *const *rcpts, si
 		int ha = optout_parse_hit(r->element[0], &a);
 		int hb = optout_parse_hit(r->element[1], &b);
 		b.all = 1;
-		if (ha && (!hb || a.at <= b.at))
+		if (ha && (!hb || a.at < b.at))
 			out[i] = a;
 		else if (hb)
 			out[i] = b;

@@ -64,7 +64,8 @@ struct optout_hit {
 	int all;      /* the request refused all advertising */
 };
 /* Looks up every recipient in one pipeline; out[i] is the earlier of the
- * advertiser's and the "all" request.  0 or OPTOUT_EUNAVAIL. */
+ * advertiser's and the "all" request (the "all" one when both are as old;
+ * advertiser "*" looks up the "all" requests only).  0 or OPTOUT_EUNAVAIL. */
 int optout_check(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
 		 struct optout_hit *out, char *err, size_t errlen);
 

@@ -169,6 +169,36 @@ START_TEST(test_r7_all_and_time_and_action_score)
 }
 END_TEST
 
+START_TEST(test_r7_unknown_advertiser_only_all)
+{
+	cr_engine *e = engine_of(NULL);
+	cr_kv *kv = kv_of();
+	const char *rcpts[2] = { "a@example.vn", "b@example.vn" };
+	struct engine_verdict *v;
+	/* no address in From: advertising by its label, advertiser unknown */
+	static const char NOFROM[] =
+		"From: Shop\nSubject: [QC] Khuyen mai\n\n"
+		"Giam gia 30% tat ca may tinh xach tay, mien phi van chuyen toan quoc.\n";
+
+	optout(kv, "a@example.vn", "*", util_now() - 10);
+	optout(kv, "b@example.vn", "example.vn", util_now() - 10);
+	v = run(e, NOFROM, rcpts, 2, NULL, 0);
+	ck_assert_ptr_nonnull(hit(v, "ADV_LABEL"));
+	ck_assert_ptr_nonnull(hit(v, "R7"));
+	ck_assert_ptr_nonnull(strstr(hit(v, "R7")->reason, "a@example.vn opted out of all advertising"));
+	ck_assert_int_eq(v->rcpt[0].action, ENGINE_REJECT);
+	ck_assert_int_eq(v->rcpt[1].action, ENGINE_ACCEPT);
+	free(v);
+	/* and nothing is counted for R5 */
+	redisReply *k = th_raw("KEYS cr:freq:*");
+	ck_assert_ptr_nonnull(k);
+	ck_assert_int_eq(k->elements, 0);
+	freeReplyObject(k);
+	kv_close(kv);
+	engine_free(e);
+}
+END_TEST
+
 START_TEST(test_r5_from_the_fourth)
 {
 	cr_engine *e = engine_of(NULL);
@@ -360,6 +390,7 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_r7_refuses_one_recipient_only);
 	tcase_add_test(tc, test_r7_all_and_time_and_action_score);
+	tcase_add_test(tc, test_r7_unknown_advertiser_only_all);
 	tcase_add_test(tc, test_r5_from_the_fourth);
 	tcase_add_test(tc, test_template_matches_reworded_copy);
 	tcase_add_test(tc, test_outbound_hold_and_release);
