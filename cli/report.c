@@ -385,6 +385,8 @@ static int reports_list_one(void *ud, const char *id, int64_t when)
 		json_write_str(stdout, id);
 		printf(",\"time\":%lld,\"status\":", (long long)when);
 		json_write_str(stdout, stv);
+		fputs(",\"kind\":", stdout);
+		json_write_str(stdout, report_field(&rf, "kind"));
 		fputs(",\"reporter\":", stdout);
 		json_write_str(stdout, who);
 		fputs(",\"ip\":", stdout);

@@ -805,6 +805,67 @@ int report_decide(cr_store *s, cr_stats *stats, const struct report_conf *rc, co
 	}
 	snprintf(nowt, sizeof nowt, "%" PRId64, now);
 	rkey(s, kr, sizeof kr, "r", id, NULL);
+	if (accept && strcmp(status, "notspam") == 0) {
+		/* a confirmed not-spam report (P3: mail wrongly blocked): its IP and
+		 * domains leave the spam lists, audited, and are held from being
+		 * listed again by reports */
+		char removed[1024] = "", reason[LISTING_REASON_MAX + 1], buf[2048];
+		const char *items[1 + REPORT_MAX_DOMAINS];
+		size_t ni = 0;
+		char *save = NULL;
+		snprintf(reason, sizeof reason, "%s", why && why[0] ? why : "not-spam report accepted");
+		if ((v = report_field(&rf, "ip")) != NULL && v[0])
+			items[ni++] = v;
+		util_strlcpy(buf, (v = report_field(&rf, "domains")) != NULL ? v : "", sizeof buf);
+		for (char *d = strtok_r(buf, " ", &save); d && ni < 1 + REPORT_MAX_DOMAINS;
+		     d = strtok_r(NULL, " ", &save))
+			items[ni++] = d;
+		store_set_audit(s, who, reason, id);
+		for (size_t i = 0; i < ni; i++) {
+			struct report_item *it = &out->items[out->nitems++];
+			struct listing_entry key;
+			const char *list;
+			char ktext[LISTING_KEY_MAX];
+			util_strlcpy(it->item, items[i], sizeof it->item);
+			if (listing_parse_key(items[i], &key, NULL, 0) < 0) {
+				snprintf(it->action, sizeof it->action, "not a list key");
+				continue;
+			}
+			util_strlcpy(it->kind, key.kind == LISTING_ADDR ? "ip" : "domain", sizeof it->kind);
+			list = key.kind == LISTING_ADDR ? rc->ip_list : rc->domain_list;
+			st = store_entry_del(s, list, &key);
+			if (st == STORE_NOTFOUND) {
+				snprintf(it->action, sizeof it->action, "not on %s", list);
+			} else if (st != STORE_OK) {
+				goto done;
+			} else {
+				snprintf(it->action, sizeof it->action, "delisted from %s", list);
+				it->listed = 1;
+				stats_add(stats, now, STATS_LIST_REMOVED, 1);
+				if (removed[0])
+					strncat(removed, " ", sizeof removed - strlen(removed) - 1);
+				strncat(removed, items[i], sizeof removed - strlen(removed) - 1);
+			}
+			listing_format_key(&key, ktext, sizeof ktext);
+			st = report_hold(s, ktext, who, reason, now);
+			if (st != STORE_OK)
+				goto done;
+		}
+		{
+			const char *argv[12] = { "HSET", kr, "status", "accepted", "decided_by",
+						 who ? who : "", "decided_at", nowt, "decision",
+						 reason, "delisted", removed };
+			redisReply *r = store_command(s, "HSET", 12, argv, NULL);
+			if (r == NULL) {
+				st = STORE_EUNAVAIL;
+				goto done;
+			}
+			freeReplyObject(r);
+		}
+		util_strlcpy(out->status, "accepted", sizeof out->status);
+		st = STORE_OK;
+		goto done;
+	}
 	if (accept) {
 		char listed[1024] = "", reason[LISTING_REASON_MAX + 1];
 		snprintf(reason, sizeof reason, "%s", why && why[0] ? why : "spam report accepted");

@@ -127,7 +127,9 @@ int report_list(cr_store *s, int64_t from, int64_t to, long max, report_id_fn fn
 /* accept: lists the report's IP and domains now (what may be listed: the same
  * exclusions as auto-listing, except the threshold and an operator's delisting);
  * reject: dismisses it and withdraws its reporter's votes.  Either way the
- * report becomes processed.  STORE_NOTFOUND, STORE_EEXIST (already decided)
+ * report becomes processed.  Accepting a not-spam report instead removes its IP
+ * and domains from [report] ip_list / domain_list (audited, ref = the report id)
+ * and holds them from being listed again by reports (item "listed" = removed).  STORE_NOTFOUND, STORE_EEXIST (already decided)
  * or another status.  out (may be NULL) says what was listed. */
 int report_decide(cr_store *s, cr_stats *stats, const struct report_conf *rc, const char *id,
 		  int accept, const char *who, const char *why, struct report_outcome *out);

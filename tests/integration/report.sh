@@ -125,6 +125,7 @@ j=$(cli report "$C/arf/base64-original.eml" --reporter u-b64 --json)
 jcheck "ARF with a base64 original and an IPv6 Source-IP" "$j" "
 r=d[0]; assert r['ip']=='2001:db8:77::5' and r['domains']==['example.org'], r"
 j=$(cli report "$C/arf/rfc6430-not-spam.eml" --reporter u-ns --json)
+nsid=$(echo "$j" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['id'])")
 jcheck "RFC 6430 not-spam: stored, no vote" "$j" "
 r=d[0]; assert r['kind']=='not-spam' and r['status']=='notspam' and r['ip']=='198.51.100.40', r
 assert all(i['action']=='not-spam report: no vote' and i['reporters']==0 for i in r['items'])"
@@ -245,6 +246,18 @@ jcheck "reports show: evidence and decision" "$j" "
 assert d['status']=='rejected' and d['decision']=='legit newsletter' and d['reporter']=='s2'
 assert 'Received: from mx1.isp.example.vn' in d['headers'] and d['ip']=='203.0.113.20'"
 expect_rc "reports show of an unknown id: exit 1" 1 cli reports show 0000000000000000
+# a confirmed not-spam report takes its sender off the spam lists (P3)
+cli list add 198.51.100.40 --list spam-ip --reason "listed by mistake" >/dev/null
+j=$(cli reports accept "$nsid" --reason "wrongly blocked newsletter" --json)
+jcheck "accepting a not-spam report delists its IP" "$j" "
+i={x['item']:x for x in d['items']}
+assert d['status']=='accepted' and i['198.51.100.40']['listed'] and i['198.51.100.40']['action']=='delisted from spam-ip', d
+assert i['partner.example']['action']=='not on spam-domain', d"
+expect_rc "...it is no longer listed" 1 cli query 198.51.100.40
+j=$(cli audit --key 198.51.100.40 --json)
+jcheck "...audited with the report as reference" "$j" "
+x=d[-1]; assert x['op']=='del' and x['ref']=='$nsid' and x['why']=='wrongly blocked newsletter', x"
+expect_eq "...and held from automatic relisting" "1" "$(redis-cli -p "$REDIS_PORT" HEXISTS 'cr:{rp}:hold' ip:198.51.100.40)"
 j=$(cli reports list --status listed --limit 2 --json)
 jcheck "reports list --limit caps a filtered list" "$j" "assert len(d)==2 and all(r['status']=='listed' for r in d), d"
 expect_rc "reports show of a bad id: exit 2" 2 cli reports show xyz
@@ -299,13 +312,13 @@ jcheck "stats: duplicates, not-spam reports, delistings" "$j" "
 c=d['counters']
 assert c['report.duplicate']==1, c
 assert c['wrong.notspam']==2, c
-assert c['list.removed']==2, c"
+assert c['list.removed']==3, c"
 rl=$(cli reports list --json)
 if python3 -c "import json,sys
 c=json.loads(sys.argv[1])['counters']; rl=json.loads(sys.argv[2])
-spam=[r for r in rl if r['status']!='notspam']
+spam=[r for r in rl if r['kind']=='spam']
 assert c['report.received']==len(spam), (c['report.received'], len(spam))
-done=[r for r in rl if r['status'] in ('listed','accepted','rejected')]
+done=[r for r in rl if r['kind']=='spam' and r['status'] in ('listed','accepted','rejected')]
 assert c['report.processed']==len(done), (c['report.processed'], len(done))
 assert c['list.added']==len([1 for x in json.loads(sys.argv[3]) if x['op']=='add']), c" "$j" "$rl" "$(cli audit --json)" 2>"$T/py.err"; then
 	ok "stats: received, processed and added match the stored reports and the audit log"
