@@ -4,8 +4,11 @@
 # mix, each server pinned to CPU 1 and dnsperf to CPU 0.  Prints, per server: cold
 # load time from dataset files, RSS, and qps / lost queries over alternating
 # rounds with dnsperf (which, on 2 cores, saturates before the servers do) and
-# with tests/tools/rbl_load (a batching client that does saturate them); the qps
-# ratios; then chanrac-rbld's cold load of the same entries from Redis.  Usage: bench/rbld_bench.sh [SECONDS_PER_ROUND] [ROUNDS]
+# with tests/tools/rbl_load (a batching client that does saturate them), each
+# round with the server's and the client's CPU time per answered query (the
+# figures to compare on a shared machine); the qps ratios; then chanrac-rbld's
+# cold load of the same entries from Redis, with the CPU time it and
+# redis-server spent on it.  Usage: bench/rbld_bench.sh [SECONDS_PER_ROUND] [ROUNDS]
 # Env: BUILD (default build), DATA (data dir, generated if missing), CPU_SERVER,
 # CPU_CLIENT, DNSPERF_OPTS.
 set -u
