@@ -130,6 +130,7 @@ const struct conf_key conf_keys[] = {
 	{ "optout", "weight", CONF_STR, "10", 0, 0 },
 	{ "optout", "action", CONF_STR, "reject", 0, 0 },
 	{ "optout", "grace", CONF_DURATION, "60s", SEC(0), SEC(86400) },
+	{ "optout", "recipient_delimiter", CONF_STR, "+", 0, 0 },
 	/* end [optout] */
 
 	/* [outbound]: P4, the watch over authenticated submissions */

@@ -38,6 +38,7 @@ struct engine_state {
 	double optout_weight;
 	int optout_reject;
 	int64_t optout_grace_s;
+	char optout_delim; /* '\0' = recipients are looked up as given only */
 	/* [outbound] P4 */
 	int ob_enabled;
 	long long ob_user_msgs, ob_user_rcpts, ob_ip_msgs, ob_ip_rcpts;
@@ -84,6 +85,15 @@ int engine_state_load(cr_engine *e, const cr_conf *conf, char *err, size_t errle
 		return -1;
 	}
 	st->optout_grace_s = conf_ms(conf, "optout", "grace") / 1000;
+	action = conf_str(conf, "optout", "recipient_delimiter");
+	if (strlen(action) > 1 || (action[0] != '\0' && (action[0] <= ' ' || action[0] > '~' ||
+							  action[0] == '@'))) {
+		util_errf(err, errlen,
+			  "%s: [optout] recipient_delimiter: '%s' is not one printable character "
+			  "other than @", conf_source(conf), action);
+		return -1;
+	}
+	st->optout_delim = action[0];
 	st->ob_enabled = conf_bool(conf, "outbound", "enabled");
 	st->ob_user_msgs = conf_int(conf, "outbound", "user_messages_per_hour");
 	st->ob_user_rcpts = conf_int(conf, "outbound", "user_recipients_per_hour");
@@ -211,8 +221,8 @@ void engine_optout_frequency_score(struct engine_run *r)
 		goto out;
 	}
 	/* R7: D91 Art. 13(4) — no advertising after the recipient refused it */
-	if (optout_check(st->kv, adv[0] ? adv : OPTOUT_ALL, in->rcpts, n, hits, err,
-			 sizeof err) != 0) {
+	if (optout_check_delim(st->kv, adv[0] ? adv : OPTOUT_ALL, in->rcpts, n, st->optout_delim,
+			       hits, err, sizeof err) != 0) {
 		store_failed(r, "opt-outs (R7)", err);
 	} else {
 		for (size_t i = 0; i < n; i++) {

@@ -281,54 +281,72 @@ static int optout_parse_hit(const redisReply *r, struct optout_hit *h)
 	return 1;
 }
 
-int optout_check(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
-		 struct optout_hit *out, char *err, size_t errlen)
+/* The earlier of two hits (the second when as old); a hit beats none. */
+static void optout_earlier(struct optout_hit *into, const struct optout_hit *h)
 {
-	char (*keys)[KV_KEY_MAX];
-	const char **argvs;
-	int *argcs;
-	redisReply **replies;
+	if (h->id != 0 && (into->id == 0 || h->at <= into->at))
+		*into = *h;
+}
+
+int optout_check_delim(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
+		       char delim, struct optout_hit *out, char *err, size_t errlen)
+{
+	char (*keys)[KV_KEY_MAX] = NULL;
+	const char **argvs = NULL;
+	const char *const **av = NULL;
+	int *argcs = NULL;
+	size_t *owner = NULL, ncmd = 0;
+	redisReply **replies = NULL;
 	int rc = 0;
 
 	memset(out, 0, n * sizeof *out);
 	if (n == 0)
 		return 0;
-	keys = calloc(n, sizeof *keys);
-	argvs = calloc(n * 4, sizeof *argvs);
-	argcs = calloc(n, sizeof *argcs);
-	replies = calloc(n, sizeof *replies);
-	if (keys == NULL || argvs == NULL || argcs == NULL || replies == NULL) {
-		util_errf(err, errlen, "optout: out of memory");
-		rc = OPTOUT_EUNAVAIL;
-		goto out;
-	}
-	const char *const **av = calloc(n, sizeof *av);
-	if (av == NULL) {
+	/* up to two lookups per recipient: as given, and without its extension */
+	keys = calloc(2 * n, sizeof *keys);
+	argvs = calloc(2 * n * 4, sizeof *argvs);
+	av = calloc(2 * n, sizeof *av);
+	argcs = calloc(2 * n, sizeof *argcs);
+	owner = calloc(2 * n, sizeof *owner);
+	replies = calloc(2 * n, sizeof *replies);
+	if (keys == NULL || argvs == NULL || av == NULL || argcs == NULL || owner == NULL ||
+	    replies == NULL) {
 		util_errf(err, errlen, "optout: out of memory");
 		rc = OPTOUT_EUNAVAIL;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char r[MSG_ADDR_MAX + 1];
+		char r[MSG_ADDR_MAX + 1], base[MSG_ADDR_MAX + 1];
+		const char *at, *ext;
+		int forms = 1;
 		if (kv_key_part(rcpts[i], r, sizeof r) != 0)
 			util_strlcpy(r, "-", sizeof r); /* cannot be a stored recipient */
-		optout_key(kv, keys[i], sizeof keys[i], "rcpt:", r);
-		argvs[i * 4] = "HMGET";
-		argvs[i * 4 + 1] = keys[i];
-		argvs[i * 4 + 2] = advertiser;
-		argvs[i * 4 + 3] = OPTOUT_ALL;
-		argcs[i] = 4;
-		av[i] = argvs + i * 4;
+		at = strrchr(r, '@');
+		ext = delim != '\0' && at != NULL ? memchr(r, delim, (size_t)(at - r)) : NULL;
+		if (ext != NULL && ext > r) {
+			/* "an+shop@example.vn" is also "an@example.vn" (Postfix
+			 * recipient_delimiter) */
+			snprintf(base, sizeof base, "%.*s%s", (int)(ext - r), r, at);
+			forms = 2;
+		}
+		for (int f = 0; f < forms; f++, ncmd++) {
+			optout_key(kv, keys[ncmd], sizeof keys[ncmd], "rcpt:", f == 0 ? r : base);
+			argvs[ncmd * 4] = "HMGET";
+			argvs[ncmd * 4 + 1] = keys[ncmd];
+			argvs[ncmd * 4 + 2] = advertiser;
+			argvs[ncmd * 4 + 3] = OPTOUT_ALL;
+			argcs[ncmd] = 4;
+			av[ncmd] = argvs + ncmd * 4;
+			owner[ncmd] = i;
+		}
 	}
-	if (kv_pipeline(kv, n, argcs, av, NULL, replies, err, errlen) != 0) {
+	if (kv_pipeline(kv, ncmd, argcs, av, NULL, replies, err, errlen) != 0) {
 		rc = OPTOUT_EUNAVAIL;
-		free(av);
 		goto out;
 	}
-	free(av);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t k = 0; k < ncmd; k++) {
 		struct optout_hit a = { 0 }, b = { 0 };
-		redisReply *r = replies[i];
+		redisReply *r = replies[k];
 		if (r->type == REDIS_REPLY_ERROR) {
 			util_errf(err, errlen, "redis %s: HMGET: %.*s", kv_server(kv), (int)r->len,
 				  r->str);
@@ -337,22 +355,29 @@ int optout_check(cr_kv *kv, const char *advertiser, const char *const *rcpts, si
 		}
 		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
 			continue;
-		int ha = optout_parse_hit(r->element[0], &a);
-		int hb = optout_parse_hit(r->element[1], &b);
-		b.all = 1;
-		if (ha && (!hb || a.at < b.at))
-			out[i] = a;
-		else if (hb)
-			out[i] = b;
+		if (optout_parse_hit(r->element[0], &a))
+			optout_earlier(&out[owner[k]], &a);
+		if (optout_parse_hit(r->element[1], &b)) {
+			b.all = 1;
+			optout_earlier(&out[owner[k]], &b);
+		}
 	}
 out:
 	if (replies != NULL)
-		for (size_t i = 0; i < n; i++)
-			if (replies[i] != NULL)
-				freeReplyObject(replies[i]);
+		for (size_t k = 0; k < ncmd; k++)
+			if (replies[k] != NULL)
+				freeReplyObject(replies[k]);
 	free(keys);
 	free(argvs);
+	free(av);
 	free(argcs);
+	free(owner);
 	free(replies);
 	return rc;
+}
+
+int optout_check(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
+		 struct optout_hit *out, char *err, size_t errlen)
+{
+	return optout_check_delim(kv, advertiser, rcpts, n, '\0', out, err, errlen);
 }

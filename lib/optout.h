@@ -68,5 +68,9 @@ struct optout_hit {
  * advertiser "*" looks up the "all" requests only).  0 or OPTOUT_EUNAVAIL. */
 int optout_check(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
 		 struct optout_hit *out, char *err, size_t errlen);
+/* The same, and a recipient whose local part holds delim ('+': "an+shop@x.vn")
+ * is also looked up without the extension ("an@x.vn"); delim '\0' = off. */
+int optout_check_delim(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
+		       char delim, struct optout_hit *out, char *err, size_t errlen);
 
 #endif

@@ -199,6 +199,23 @@ START_TEST(test_r7_unknown_advertiser_only_all)
 }
 END_TEST
 
+START_TEST(test_r7_recipient_extension)
+{
+	cr_engine *e = engine_of(NULL);
+	cr_kv *kv = kv_of();
+	const char *rcpts[2] = { "b+news@example.vn", "c@example.vn" };
+	struct engine_verdict *v;
+
+	optout(kv, "b@example.vn", "example.vn", util_now() - 10);
+	v = run(e, AD, rcpts, 2, NULL, 0);
+	ck_assert_int_eq(v->rcpt[0].action, ENGINE_REJECT);
+	ck_assert_int_eq(v->rcpt[1].action, ENGINE_ACCEPT);
+	free(v);
+	kv_close(kv);
+	engine_free(e);
+}
+END_TEST
+
 START_TEST(test_r5_from_the_fourth)
 {
 	cr_engine *e = engine_of(NULL);
@@ -365,15 +382,15 @@ END_TEST
 START_TEST(test_bad_config_is_refused)
 {
 	const char *bad[] = { "[optout]\naction = drop\n", "[templates]\nsimilarity = 1.5\n",
-			      "[frequency]\nweight = lots\n" };
-	for (size_t i = 0; i < 3; i++) {
+			      "[frequency]\nweight = lots\n", "[optout]\nrecipient_delimiter = @\n" };
+	const char *want[] = { "[optout] action: 'drop'", "[templates] similarity",
+			       "[frequency] weight: 'lots'", "[optout] recipient_delimiter: '@'" };
+	for (size_t i = 0; i < 4; i++) {
 		char err[512];
 		cr_conf *c = th_conf(bad[i]);
 		ck_assert_ptr_nonnull(c);
 		ck_assert_ptr_null(engine_new(c, err, sizeof err));
-		ck_assert_ptr_nonnull(strstr(err, i == 0 ? "[optout] action: 'drop'"
-					      : i == 1 ? "[templates] similarity"
-						       : "[frequency] weight: 'lots'"));
+		ck_assert_msg(strstr(err, want[i]) != NULL, "%s", err);
 		conf_free(c);
 	}
 }
@@ -391,6 +408,7 @@ int main(void)
 	tcase_add_test(tc, test_r7_refuses_one_recipient_only);
 	tcase_add_test(tc, test_r7_all_and_time_and_action_score);
 	tcase_add_test(tc, test_r7_unknown_advertiser_only_all);
+	tcase_add_test(tc, test_r7_recipient_extension);
 	tcase_add_test(tc, test_r5_from_the_fourth);
 	tcase_add_test(tc, test_template_matches_reworded_copy);
 	tcase_add_test(tc, test_outbound_hold_and_release);

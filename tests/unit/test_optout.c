@@ -176,6 +176,32 @@ START_TEST(test_check_per_recipient)
 }
 END_TEST
 
+START_TEST(test_check_recipient_extension)
+{
+	cr_kv *kv = kv_of();
+	struct optout_hit h[3];
+	const char *rcpts[3] = { "an+shop@example.vn", "+x@example.vn", "binh+a+b@example.vn" };
+	char err[256];
+
+	add(kv, "an@example.vn", "shop.vn", "web", 5000, OPTOUT_OK);
+	add(kv, "an+shop@example.vn", "*", "web", 6000, OPTOUT_OK);
+	add(kv, "binh@example.vn", "*", "email", 7000, OPTOUT_OK);
+	ck_assert_int_eq(optout_check_delim(kv, "shop.vn", rcpts, 3, '+', h, err, sizeof err), 0);
+	/* the base address's request is earlier than the extension's own */
+	ck_assert_int_eq(h[0].id, 1);
+	ck_assert_int_eq(h[0].all, 0);
+	/* an empty base is not looked up */
+	ck_assert_int_eq(h[1].id, 0);
+	ck_assert_int_eq(h[2].id, 3);
+	ck_assert_int_eq(h[2].all, 1);
+	/* off: as given only */
+	ck_assert_int_eq(optout_check_delim(kv, "shop.vn", rcpts, 3, '\0', h, err, sizeof err), 0);
+	ck_assert_int_eq(h[0].id, 2);
+	ck_assert_int_eq(h[2].id, 0);
+	kv_close(kv);
+}
+END_TEST
+
 START_TEST(test_pooled_connection_killed_is_replaced)
 {
 	cr_kv *kv = kv_of();
@@ -238,6 +264,7 @@ int main(void)
 	tcase_add_test(tc, test_add_get_duplicate_confirm_del);
 	tcase_add_test(tc, test_list_by_time_and_recipient);
 	tcase_add_test(tc, test_check_per_recipient);
+	tcase_add_test(tc, test_check_recipient_extension);
 	tcase_add_test(tc, test_pooled_connection_killed_is_replaced);
 	tcase_add_test(tc, test_dead_server_unavailable_then_backoff);
 	suite_add_tcase(s, tc);
