@@ -46,6 +46,7 @@ const struct conf_key conf_keys[] = {
 	{ "rbld", "rate_limit_slip", CONF_INT, "2", 0, 100 },
 	{ "rbld", "status_socket", CONF_STR, NULL, 0, 0 },
 	{ "rbld", "stats_interval", CONF_DURATION, "60s", SEC(1), SEC(86400) },
+	{ "rbld", "metrics_listen", CONF_STR, "127.0.0.1:9720", 0, 0 },
 	{ "rbld", "allow_list", CONF_STR, "allow", 0, 0 },
 	{ "rbld", "merge_interval", CONF_DURATION, "200ms", MS(10), SEC(10) },
 	{ "rbld", "redis_retry_max", CONF_DURATION, "30s", MS(100), SEC(3600) },

@@ -2,6 +2,7 @@
  * main: options, configuration, start-up order (bind, load, detach, pid file, drop
  * root, loader thread, serve), signals, and --dump-stats. */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <grp.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "rbld.h"
 #include "util.h"
 
@@ -53,6 +55,60 @@ static void usage(FILE *f)
 		   "  -t            check the configuration and data files, then exit\n"
 		   "  --dump-stats  print the running server's counters (status socket)\n",
 		CONF_DEFAULT_PATH);
+}
+
+/* The Prometheus endpoint's view of the published counters. */
+static void fill_metrics(void *arg, struct metrics_buf *b)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} fields[] = {
+		{ "chanrac_rbld_queries_total", "DNS queries answered or dropped, by zone.",
+		  offsetof(struct rbld_counters, queries) },
+		{ "chanrac_rbld_listed_total", "Answers naming at least one listing.",
+		  offsetof(struct rbld_counters, listed) },
+		{ "chanrac_rbld_nxdomain_total", "NXDOMAIN answers.",
+		  offsetof(struct rbld_counters, nxdomain) },
+		{ "chanrac_rbld_nodata_total", "NOERROR/NODATA answers.",
+		  offsetof(struct rbld_counters, nodata) },
+		{ "chanrac_rbld_refused_total", "REFUSED answers (outside every zone, or ACL).",
+		  offsetof(struct rbld_counters, refused) },
+		{ "chanrac_rbld_formerr_total", "FORMERR, NOTIMP and BADVERS answers.",
+		  offsetof(struct rbld_counters, formerr) },
+		{ "chanrac_rbld_ratelimited_total", "Queries dropped or slipped by the rate limit.",
+		  offsetof(struct rbld_counters, ratelimited) },
+		{ "chanrac_rbld_tcp_total", "Queries over TCP.", offsetof(struct rbld_counters, tcp) },
+		{ "chanrac_rbld_truncated_total", "UDP answers sent with TC=1.",
+		  offsetof(struct rbld_counters, truncated) },
+	};
+	struct rbld *r = arg;
+	size_t nz = r->nzones;
+	struct rbld_counters *copy = calloc(nz + 1, sizeof *copy);
+	char esc[512], labels[600];
+
+	if (copy == NULL) {
+		b->oom = 1;
+		return;
+	}
+	pthread_mutex_lock(&r->pub_lock);
+	memcpy(copy, r->pub, (nz + 1) * sizeof *copy);
+	pthread_mutex_unlock(&r->pub_lock);
+	for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+		for (size_t i = 0; i <= nz; i++) {
+			uint64_t v;
+			memcpy(&v, (const char *)&copy[i] + fields[f].off, sizeof v);
+			snprintf(labels, sizeof labels, "zone=\"%s\"",
+				 metrics_label_escape(i < nz ? r->zones[i].name : "*", esc, sizeof esc));
+			metrics_add(b, fields[f].name, "counter", i == 0 ? fields[f].help : NULL, labels,
+				    (double)v);
+		}
+	}
+	free(copy);
+	metrics_add(b, "chanrac_rbld_redis_up", "gauge",
+		    "1 while the Redis change stream is followed, else 0.", NULL,
+		    atomic_load(&r->redis_up) ? 1 : 0);
+	metrics_add(b, "chanrac_rbld_zones", "gauge", "Zones served.", NULL, (double)nz);
 }
 
 static int dump_stats(const cr_conf *c)
@@ -156,7 +212,8 @@ int main(int argc, char **argv)
 	rbld_net *net = NULL;
 	cr_conf *conf;
 	struct sigaction sa;
-	const char *pidfile;
+	const char *pidfile, *mlisten;
+	cr_metrics *metrics = NULL;
 
 	/* A fixed mmap threshold: the big arrays of an index live in their own
 	 * mappings and go back to the system when a reload frees them, so the
@@ -217,6 +274,19 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	/* After detaching (threads do not survive fork), before dropping root
+	 * (the address may be a privileged port).  Metrics are optional: a
+	 * failure is logged and the responder serves on without them. */
+	r->pub = calloc(r->nzones + 1, sizeof *r->pub);
+	pthread_mutex_init(&r->pub_lock, NULL);
+	mlisten = conf_str(conf, "rbld", "metrics_listen");
+	if (r->pub != NULL && mlisten != NULL && *mlisten) {
+		metrics = metrics_start(mlisten, fill_metrics, r, err, sizeof err);
+		if (metrics == NULL)
+			log_warn("[rbld] metrics_listen: %s; serving without metrics", err);
+		else
+			log_info("metrics on http://%s/metrics", mlisten);
+	}
 	pidfile = conf_str(conf, "rbld", "pid_file");
 	if (write_pid(pidfile, err, sizeof err) < 0 ||
 	    drop_privileges(conf_str(conf, "rbld", "user"), err, sizeof err) < 0) {
@@ -243,9 +313,11 @@ int main(int argc, char **argv)
 	if (pidfile && *pidfile)
 		unlink(pidfile);
 out:
+	metrics_stop(metrics);
 	rbld_loader_stop(r);
 	rbld_net_close(net);
 	rbld_zones_free(r);
+	free(r->pub);
 	conf_free(conf);
 	return rc;
 }

@@ -62,6 +62,7 @@ struct rbld_net {
 	uint32_t rate, slip, slipcount;
 	struct pollfd *pfd;
 	int64_t stats_ms, last_stats_ms;
+	int64_t last_pub_ms;
 	struct rbld_counters *last; /* per zone at the last log line */
 	/* UDP batch buffers */
 	struct mmsghdr in_msg[BATCH], out_msg[BATCH];
@@ -611,6 +612,21 @@ static void log_stats(rbld_net *n, int64_t now_ms)
 	n->last_stats_ms = now_ms;
 }
 
+/* Copies the counters for the metrics thread (r->pub), under its lock. */
+static void publish_counters(rbld_net *n, int64_t now_ms)
+{
+	struct rbld *r = n->r;
+
+	n->last_pub_ms = now_ms;
+	if (r->pub == NULL)
+		return;
+	pthread_mutex_lock(&r->pub_lock);
+	for (size_t i = 0; i < r->nzones; i++)
+		r->pub[i] = r->zones[i].stats;
+	r->pub[r->nzones] = r->total;
+	pthread_mutex_unlock(&r->pub_lock);
+}
+
 int rbld_net_run(rbld_net *n)
 {
 	struct rbld *r = n->r;
@@ -673,7 +689,10 @@ int rbld_net_run(rbld_net *n)
 				conn_close(n, i);
 		if (now_ms - n->last_stats_ms >= n->stats_ms)
 			log_stats(n, now_ms);
+		if (now_ms - n->last_pub_ms >= 1000)
+			publish_counters(n, now_ms);
 	}
 	log_stats(n, util_mono_ms());
+	publish_counters(n, util_mono_ms());
 	return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef CHANRAC_RBLD_H
 #define CHANRAC_RBLD_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +82,10 @@ struct rbld {
 	atomic_int hup;
 	atomic_int redis_up;
 	struct rbld_loader *loader;
+	/* Copies of the counters (nzones zones, then the total) published by the
+	 * network thread about once a second for the metrics thread. */
+	pthread_mutex_t pub_lock;
+	struct rbld_counters *pub;
 };
 
 #define RBLD_READER_IDLE UINT64_MAX
