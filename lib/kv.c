@@ -14,7 +14,7 @@
 
 /* Idle connections kept; more may be open at once, the rest are closed. */
 #define KV_POOL_IDLE 32
-/* After a failed connect no new one is tried for this long (ms). */
+/* After a failed connect or command no new call is tried for this long (ms). */
 #define KV_BACKOFF_MS 1000
 
 struct cr_kv {
@@ -257,13 +257,15 @@ static redisContext *kv_get(cr_kv *kv, int *pooled, char *err, size_t errlen)
 
 	*pooled = 0;
 	pthread_mutex_lock(&kv->lock);
-	if (kv->nidle > 0) {
-		c = kv->idle[--kv->nidle];
-		*pooled = 1;
-	} else if (now < kv->down_until_ms) {
+	if (now < kv->down_until_ms) {
+		/* a connect or a command failed just now: fail fast for a while */
 		pthread_mutex_unlock(&kv->lock);
 		util_errf(err, errlen, "redis %s: unavailable (retrying shortly)", kv->server);
 		return NULL;
+	}
+	if (kv->nidle > 0) {
+		c = kv->idle[--kv->nidle];
+		*pooled = 1;
 	}
 	pthread_mutex_unlock(&kv->lock);
 	if (c != NULL)
@@ -328,6 +330,11 @@ io:
 		goto again;
 	}
 	kv_io_error(kv, c, argvs[0][0], err, errlen);
+	/* a server that stopped answering (timeout) costs the next messages
+	 * nothing until the back-off ends */
+	pthread_mutex_lock(&kv->lock);
+	kv->down_until_ms = util_mono_ms() + KV_BACKOFF_MS;
+	pthread_mutex_unlock(&kv->lock);
 	for (size_t i = 0; i < got; i++) {
 		freeReplyObject(replies[i]);
 		replies[i] = NULL;

@@ -4,8 +4,9 @@
  * manage it.  Unlike lib/store.c (one connection, blacklist scripts), a cr_kv is
  * shared by all milter threads: each call borrows an idle connection or opens
  * one, and gives it back.  Every call is bounded by the pool's timeout; after a
- * failed connect the pool refuses new attempts for a short back-off so that a
- * dead Redis costs a message nothing (callers mark the verdict degraded).
+ * failed connect or command the pool refuses calls for a short back-off (1 s) so
+ * that a dead or hung Redis costs a message nothing (callers mark the verdict
+ * degraded).
  * Key schema: doc/redis-keys.md. */
 #ifndef CHANRAC_KV_H
 #define CHANRAC_KV_H

@@ -222,6 +222,49 @@ START_TEST(test_pooled_connection_killed_is_replaced)
 }
 END_TEST
 
+START_TEST(test_hung_server_times_out_then_backoff)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	struct optout_hit h[1];
+	const char *rcpts[1] = { "a@example.vn" };
+	char err[256], text[200];
+	int64_t t0, took;
+	cr_conf *c;
+	cr_kv *kv;
+	/* listens but never answers: connect succeeds, every command times out */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(text, sizeof text, "[redis]\nhost = 127.0.0.1\nport = %d\n", ntohs(sa.sin_port));
+	c = conf_load_string(text, "t.conf", err, sizeof err);
+	ck_assert_ptr_nonnull(c);
+	kv = kv_open(c, 200, err, sizeof err);
+	ck_assert_ptr_nonnull(kv);
+	t0 = util_mono_ms();
+	ck_assert_int_eq(optout_check(kv, "shop.vn", rcpts, 1, h, err, sizeof err),
+			 OPTOUT_EUNAVAIL);
+	took = util_mono_ms() - t0;
+	ck_assert_msg(took >= 150 && took < 2000, "took %lld ms", (long long)took);
+	ck_assert_msg(strstr(err, "timed out") != NULL, "%s", err);
+	/* the next call does not wait again */
+	t0 = util_mono_ms();
+	ck_assert_int_eq(optout_check(kv, "shop.vn", rcpts, 1, h, err, sizeof err),
+			 OPTOUT_EUNAVAIL);
+	ck_assert_int_lt(util_mono_ms() - t0, 100);
+	ck_assert_ptr_nonnull(strstr(err, "unavailable (retrying shortly)"));
+	kv_close(kv);
+	conf_free(c);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_dead_server_unavailable_then_backoff)
 {
 	char err[256], text[200];
@@ -266,6 +309,7 @@ int main(void)
 	tcase_add_test(tc, test_check_per_recipient);
 	tcase_add_test(tc, test_check_recipient_extension);
 	tcase_add_test(tc, test_pooled_connection_killed_is_replaced);
+	tcase_add_test(tc, test_hung_server_times_out_then_backoff);
 	tcase_add_test(tc, test_dead_server_unavailable_then_backoff);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
