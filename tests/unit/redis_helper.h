@@ -79,7 +79,8 @@ static __attribute__((unused)) long long th_int(const char *fmt, const char *arg
 	return v;
 }
 
-static void th_redis_start(void)
+/* Starts the server on port (a fresh free port when 0). */
+static __attribute__((unused)) void th_redis_start_port(int p)
 {
 	char port[16], log[128];
 
@@ -88,7 +89,7 @@ static void th_redis_start(void)
 		perror("mkdtemp");
 		return;
 	}
-	th_redis_port = th_free_port();
+	th_redis_port = p ? p : th_free_port();
 	snprintf(port, sizeof port, "%d", th_redis_port);
 	snprintf(log, sizeof log, "%s/redis.log", th_redis_dir);
 	th_redis_pid = fork();
@@ -108,6 +109,11 @@ static void th_redis_start(void)
 		th_sleep_ms(20);
 	}
 	fprintf(stderr, "redis-server on port %d did not answer\n", th_redis_port);
+}
+
+static __attribute__((unused)) void th_redis_start(void)
+{
+	th_redis_start_port(0);
 }
 
 static void th_redis_stop(void)
