@@ -118,6 +118,16 @@ case "$(field FREQ5 report)" in *R5=*) not_ok "R5: another recipient is counted 
 send FREQ6 news@other-shop.vn an@example.vn "[QC] Ưu đãi" "$T/ad.txt"
 case "$(field FREQ6 report)" in *R5=*) not_ok "R5: another advertiser is counted apart" ;;
 *ADV_LABEL*) ok "R5: another advertiser is counted apart" ;; *) not_ok "R5: FREQ6 seen as advertising" ;; esac
+# 12 messages at once to one recipient: every one counted once (one script per
+# recipient is atomic), so exactly the 9 after the first 3 hit R5
+par=()
+for i in $(seq 1 12); do
+	send "PAR$i" news@mail.shop.example.vn par@example.vn "[QC] Song song $i" "$T/ad.txt" &
+	par+=("$!")
+done
+for p in "${par[@]}"; do wait "$p"; done # each miltertest ends by its own timeouts
+expect_eq "R5 concurrent: 12 arrivals counted" "12" "$(rc zcard cr:freq:example.vn:par@example.vn)"
+expect_eq "R5 concurrent: exactly 9 of 12 hit R5" "9" "$(cat "$T"/PAR*.out | grep -c '^# report: .*R5=5')"
 # plain mail is never counted
 printf 'Hi An,\nlunch on Thursday at noon? I booked the usual place.\nMinh\n' >"$T/plain.txt"
 send PLAIN1 minh@friends.example.vn an@example.vn "lunch" "$T/plain.txt"
