@@ -167,6 +167,7 @@ const struct conf_key conf_keys[] = {
 	{ "milter", "stats_interval", CONF_DURATION, "1s", MS(100), SEC(3600) },
 	{ "milter", "stats_timeout", CONF_DURATION, "200ms", MS(10), SEC(10) },
 	{ "milter", "stats_retry_max", CONF_DURATION, "30s", SEC(1), SEC(3600) },
+	{ "milter", "metrics_listen", CONF_STR, "127.0.0.1:9721", 0, 0 },
 	/* end [milter] */
 
 	/* [report]: spam reports and automatic listing (chanrac report) */

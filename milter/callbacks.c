@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "util.h"
 
@@ -74,6 +75,81 @@ static struct engine_ref *engine_ref_new(cr_engine *e)
 	if (r != NULL)
 		r->engine = e;
 	return r;
+}
+
+/* Process counters for the metrics endpoint (milter_metrics): relaxed atomics,
+ * bumped once per message or session by the callback threads. */
+static const int64_t g_ms_buckets[] = { 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000 };
+#define MS_BUCKETS (sizeof g_ms_buckets / sizeof g_ms_buckets[0])
+static struct {
+	atomic_ullong action[ENGINE_REJECT + 1];
+	atomic_ullong degraded[5];         /* by ENGINE_DEG_* bit */
+	atomic_ullong unchecked;           /* sessions over max_sessions */
+	atomic_ullong rcpts_removed;       /* smfi_delrcpt per-recipient refusals */
+	atomic_ullong ms_bucket[MS_BUCKETS]; /* non-cumulative here; cumulated when read */
+	atomic_ullong ms_count, ms_sum;
+} g_m;
+
+static void count_message(enum engine_action action, unsigned degraded, size_t removed,
+			  int64_t ms)
+{
+	if ((unsigned)action <= ENGINE_REJECT)
+		atomic_fetch_add_explicit(&g_m.action[action], 1, memory_order_relaxed);
+	for (unsigned i = 0; i < 5; i++)
+		if (degraded & (1u << i))
+			atomic_fetch_add_explicit(&g_m.degraded[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&g_m.rcpts_removed, removed, memory_order_relaxed);
+	size_t b = 0;
+	while (b < MS_BUCKETS && ms > g_ms_buckets[b])
+		b++;
+	if (b < MS_BUCKETS)
+		atomic_fetch_add_explicit(&g_m.ms_bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&g_m.ms_count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&g_m.ms_sum, ms > 0 ? (unsigned long long)ms : 0,
+				  memory_order_relaxed);
+}
+
+void milter_metrics(void *arg, struct metrics_buf *b)
+{
+	char labels[64];
+	(void)arg;
+
+	for (int a = ENGINE_ACCEPT; a <= ENGINE_REJECT; a++) {
+		snprintf(labels, sizeof labels, "action=\"%s\"", engine_action_name(a));
+		metrics_add(b, "chanrac_milter_messages_total", "counter",
+			    a == ENGINE_ACCEPT ? "Messages checked, by final action." : NULL, labels,
+			    (double)atomic_load_explicit(&g_m.action[a], memory_order_relaxed));
+	}
+	for (unsigned i = 0; i < 5; i++) {
+		snprintf(labels, sizeof labels, "reason=\"%s\"", engine_degraded_name(1u << i));
+		metrics_add(b, "chanrac_milter_degraded_total", "counter",
+			    i == 0 ? "Messages whose verdict lacked a check (DNS, Redis, limits)."
+				   : NULL,
+			    labels, (double)atomic_load_explicit(&g_m.degraded[i], memory_order_relaxed));
+	}
+	metrics_add(b, "chanrac_milter_unchecked_sessions_total", "counter",
+		    "Connections passed unchecked because max_sessions were open.", NULL,
+		    (double)atomic_load_explicit(&g_m.unchecked, memory_order_relaxed));
+	metrics_add(b, "chanrac_milter_rcpts_removed_total", "counter",
+		    "Recipients removed for a per-recipient refusal (R5, R7).", NULL,
+		    (double)atomic_load_explicit(&g_m.rcpts_removed, memory_order_relaxed));
+	metrics_add(b, "chanrac_milter_sessions", "gauge", "Connections being checked now.", NULL,
+		    (double)atomic_load(&g_sessions));
+	unsigned long long cum = 0;
+	for (size_t i = 0; i < MS_BUCKETS; i++) {
+		cum += atomic_load_explicit(&g_m.ms_bucket[i], memory_order_relaxed);
+		snprintf(labels, sizeof labels, "le=\"%.3f\"", (double)g_ms_buckets[i] / 1000.0);
+		metrics_add(b, "chanrac_milter_check_seconds_bucket", "histogram",
+			    i == 0 ? "Time from end of message to verdict." : NULL, labels,
+			    (double)cum);
+	}
+	unsigned long long count = atomic_load_explicit(&g_m.ms_count, memory_order_relaxed);
+	metrics_add(b, "chanrac_milter_check_seconds_bucket", "histogram", NULL, "le=\"+Inf\"",
+		    (double)count);
+	metrics_add(b, "chanrac_milter_check_seconds_sum", "histogram", NULL, NULL,
+		    (double)atomic_load_explicit(&g_m.ms_sum, memory_order_relaxed) / 1000.0);
+	metrics_add(b, "chanrac_milter_check_seconds_count", "histogram", NULL, NULL,
+		    (double)count);
 }
 
 void milter_setup(cr_engine *engine, cr_stats *stats, int max_sessions)
@@ -277,6 +353,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
 		else if (sa != NULL && sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, ip,
 				  sizeof ip);
+		atomic_fetch_add_explicit(&g_m.unchecked, 1, memory_order_relaxed);
 		log_warn("connection from %s passed unchecked: %d sessions open (max_sessions %d)",
 			 ip, open, g_max_sessions);
 		free(c);
@@ -724,6 +801,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		 rc == SMFIS_REJECT || rc == SMFIS_TEMPFAIL ? reply : "",
 		 rc == SMFIS_REJECT || rc == SMFIS_TEMPFAIL ? "\"" : "");
 	stats_count(g_stats, util_now(), engine_action_name(action));
+	count_message(action, v->degraded, rcpts_removed, util_mono_ms() - t0);
 	/* authenticated submission = mail our users send (P7 "emails sent") */
 	if (c->sasl_user[0])
 		stats_add(g_stats, util_now(), STATS_OUT_TOTAL, 1);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "util.h"
 
@@ -219,7 +220,8 @@ int main(int argc, char **argv)
 	cr_conf *conf;
 	cr_engine *engine = NULL;
 	cr_stats *stats = NULL;
-	const char *sock, *pidfile = NULL, *user;
+	const char *sock, *pidfile = NULL, *user, *mlisten;
+	cr_metrics *metrics = NULL;
 	sigset_t set;
 	int64_t timeout_ms;
 
@@ -307,6 +309,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* After detaching (threads do not survive fork), before dropping root.
+	 * Optional: a failure is logged and mail is checked without metrics. */
+	mlisten = conf_str(conf, "milter", "metrics_listen");
+	if (mlisten != NULL && *mlisten) {
+		metrics = metrics_start(mlisten, milter_metrics, NULL, err, sizeof err);
+		if (metrics == NULL)
+			log_warn("[milter] metrics_listen: %s; running without metrics", err);
+		else
+			log_info("metrics on http://%s/metrics", mlisten);
+	}
 	pidfile = conf_str(conf, "milter", "pid_file");
 	if (write_pid(pidfile, err, sizeof err) < 0 ||
 	    drop_privileges(user, err, sizeof err) < 0) {
@@ -337,6 +349,7 @@ int main(int argc, char **argv)
 	}
 	milter_shutdown();
 out:
+	metrics_stop(metrics);
 	stats_free(stats);
 	engine_free(engine);
 	if (pidfile != NULL && *pidfile)

@@ -20,6 +20,12 @@ void milter_setup(cr_engine *engine, cr_stats *stats, int max_sessions);
  * check after this call; the old one is freed once its last check ends. */
 void milter_engine_swap(cr_engine *engine);
 
+/* The metrics endpoint's callback (lib/metrics.h): messages by action,
+ * degraded verdicts, unchecked sessions, removed recipients, open sessions and
+ * a histogram of the time from end of message to verdict. */
+struct metrics_buf;
+void milter_metrics(void *arg, struct metrics_buf *b);
+
 /* Frees the engine after smfi_main returned (no callback runs any more). */
 void milter_shutdown(void);
 

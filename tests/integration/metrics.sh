@@ -9,7 +9,7 @@ chmod 755 "$T"
 PORT=$(free_port)
 MPORT=$(free_port)
 mkdir -p "$T/data"
-printf '192.0.2.1\n' >"$T/data/ip.txt"
+printf '192.0.2.1\n192.0.2.77\n' >"$T/data/ip.txt"
 chmod -R a+rX "$T/data"
 cat >"$T/c.conf" <<EOF
 [log]
@@ -62,4 +62,41 @@ sed "s/^listen = .*/listen = 127.0.0.1:$PORT2/" "$T/c.conf" >"$T/c2.conf"
 PIDS+=($!)
 check "metrics port taken: rbld still answers DNS" wait_for 10 sh -c "kdig @127.0.0.1 -p $PORT2 +time=1 +retry=0 +short 1.2.0.192.bl.test A | grep -q 127.0.0.2"
 check "metrics port taken: logged" grep -q "metrics_listen.*serving without metrics" "$T/rbld2.log"
+# chanrac-milter: two messages through miltertest, one clean, one from a listed
+# client; the counters by action and the time histogram follow.
+if [ -x "$BIN/chanrac-milter" ] && command -v miltertest >/dev/null; then
+	SPORT=$(free_port)
+	MMPORT=$(free_port)
+	cat >"$T/m.conf" <<EOF
+[log]
+syslog = no
+[engine]
+dns_servers = 127.0.0.1:$PORT
+deadline = 2s
+[dnsbl bl.test]
+type = ip
+rule = RBL_TEST
+weight = 20
+[milter]
+socket = inet:$SPORT@127.0.0.1
+user = nobody
+stats = no
+metrics_listen = 127.0.0.1:$MMPORT
+EOF
+	"$BIN/chanrac-milter" -c "$T/m.conf" -f 2>"$T/milter.log" &
+	PIDS+=($!)
+	check "milter listens" wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SPORT"
+	LUA=$ROOT/tests/integration/milter
+	miltertest -s "$LUA/clean.lua" -D "SOCK=inet:$SPORT@127.0.0.1" -D "DIR=$LUA" >"$T/mt1.out" 2>&1
+	miltertest -s "$LUA/listed.lua" -D "SOCK=inet:$SPORT@127.0.0.1" -D "DIR=$LUA" -D REPLY=x >"$T/mt2.out" 2>&1
+	mm() { scrape "http://127.0.0.1:$MMPORT/metrics" | grep -v "^#" | grep -F "$1" | awk '{print $2}'; }
+	expect_eq "milter metrics: one message accepted" 1 "$(mm 'chanrac_milter_messages_total{action="accept"}')"
+	expect_eq "milter metrics: one message rejected" 1 "$(mm 'chanrac_milter_messages_total{action="reject"}')"
+	expect_eq "milter metrics: two verdicts timed" 2 "$(mm 'chanrac_milter_check_seconds_count')"
+	expect_eq "milter metrics: +Inf bucket = count" 2 "$(mm 'chanrac_milter_check_seconds_bucket{le="+Inf"}')"
+	expect_eq "milter metrics: no session open" 0 "$(mm 'chanrac_milter_sessions ')"
+	check "milter metrics: histogram TYPE line" sh -c "$(declare -f scrape); scrape http://127.0.0.1:$MMPORT/metrics | grep -q '^# TYPE chanrac_milter_check_seconds_bucket histogram'"
+else
+	not_ok "chanrac-milter built and miltertest installed"
+fi
 finish
