@@ -187,7 +187,6 @@ const struct conf_key conf_keys[] = {
 	{ "report", "domain_sources", CONF_LIST, "from urls", 0, 0 },
 	{ "report", "max_url_domains", CONF_INT, "10", 0, 16 },
 	{ "report", "header_bytes", CONF_INT, "32768", 1024, 1048576 },
-	{ "report", "fingerprint_min_words", CONF_INT, "8", 1, 10000 },
 	{ "report", "arf_from", CONF_STR, "abuse@localhost", 0, 0 },
 	{ "report", "reporting_mta", CONF_STR, NULL, 0, 0 },
 	/* end [report] */

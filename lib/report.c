@@ -91,7 +91,9 @@ int report_conf_load(const cr_conf *conf, struct report_conf *rc, char *err, siz
 	}
 	rc->max_url_domains = conf_int(conf, "report", "max_url_domains");
 	rc->header_bytes = conf_int(conf, "report", "header_bytes");
-	rc->fingerprint_min_words = conf_int(conf, "report", "fingerprint_min_words");
+	/* The engine's threshold, so that every fingerprint a report stores as a
+	 * template can also match ([templates] min_words). */
+	rc->fingerprint_min_words = conf_int(conf, "templates", "min_words");
 	return 0;
 }
 

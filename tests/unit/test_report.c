@@ -154,7 +154,7 @@ START_TEST(test_domain_sources_and_caps)
 	ck_assert_uint_eq(f.ndomains, 0);
 	report_facts_free(&f);
 	/* a short body gets no fingerprint */
-	rc = rc_from("fingerprint_min_words = 1000\n");
+	rc = rc_from("[templates]\nmin_words = 1000\n");
 	analyse(&rc, spam, 0, &f);
 	ck_assert_str_eq(f.fingerprint, "");
 	report_facts_free(&f);
