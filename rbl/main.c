@@ -144,11 +144,17 @@ static int drop_privileges(const char *user, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
-	if (geteuid() != 0 || user == NULL || *user == '\0')
+	if (geteuid() != 0)
 		return 0;
+	if (user == NULL || *user == '\0') {
+		util_errf(err, errlen,
+			  "[rbld] user is empty: refusing to run as root (set it to an "
+			  "unprivileged account, e.g. chanrac)");
+		return -1;
+	}
 	pw = getpwnam(user);
 	if (pw == NULL) {
-		util_errf(err, errlen, "[rbld] user: no user \"%s\"", user);
+		util_errf(err, errlen, "[rbld] user: no user \"%s\"; refusing to run as root", user);
 		return -1;
 	}
 	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
@@ -176,6 +182,7 @@ static int write_pid(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* Forks into the background: 0 in the child, 1 in the parent, -1 with err. */
 static int detach(char *err, size_t errlen)
 {
 	pid_t p = fork();
@@ -185,7 +192,7 @@ static int detach(char *err, size_t errlen)
 		return -1;
 	}
 	if (p > 0)
-		_exit(0);
+		return 1; /* the parent: main frees what it holds and exits 0 */
 	if (setsid() < 0) {
 		util_errf(err, errlen, "setsid: %s", strerror(errno));
 		return -1;
@@ -269,10 +276,21 @@ int main(int argc, char **argv)
 		       r->nzones, r->nsrc);
 		goto out;
 	}
-	if (!fg && (bg || conf_bool(conf, "rbld", "daemon")) && detach(err, sizeof err) < 0) {
-		start_error(err);
-		rc = 1;
-		goto out;
+	if (!fg && (bg || conf_bool(conf, "rbld", "daemon"))) {
+		int d = detach(err, sizeof err);
+		if (d < 0) {
+			start_error(err);
+			rc = 1;
+			goto out;
+		}
+		if (d > 0) {
+			/* The parent: the sockets and the status socket's file belong
+			 * to the child now; free our copies without unlinking. */
+			rbld_net_release(net);
+			net = NULL;
+			rc = 0;
+			goto out;
+		}
 	}
 	/* After detaching (threads do not survive fork), before dropping root
 	 * (the address may be a privileged port).  Metrics are optional: a

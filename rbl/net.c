@@ -265,7 +265,7 @@ fail:
 	return NULL;
 }
 
-void rbld_net_close(rbld_net *n)
+static void net_free(rbld_net *n, int unlink_status)
 {
 	size_t i;
 
@@ -280,7 +280,8 @@ void rbld_net_close(rbld_net *n)
 	}
 	if (n->status_fd >= 0) {
 		close(n->status_fd);
-		unlink(n->status_path);
+		if (unlink_status)
+			unlink(n->status_path);
 	}
 	free(n->conns);
 	free(n->pfd);
@@ -289,6 +290,16 @@ void rbld_net_close(rbld_net *n)
 	free(n->acl_allow);
 	free(n->acl_deny);
 	free(n);
+}
+
+void rbld_net_close(rbld_net *n)
+{
+	net_free(n, 1);
+}
+
+void rbld_net_release(rbld_net *n)
+{
+	net_free(n, 0);
 }
 
 static void sockaddr_to_addr(const struct sockaddr_storage *ss, struct cr_addr *a)

@@ -125,5 +125,8 @@ rbld_net *rbld_net_open(struct rbld *r, char *err, size_t errlen);
 /* Serves until r->stop. */
 int rbld_net_run(rbld_net *n);
 void rbld_net_close(rbld_net *n);
+/* Frees n and closes its sockets in this process only (the parent after a
+ * fork into the background): the status socket's file is left in place. */
+void rbld_net_release(rbld_net *n);
 
 #endif
