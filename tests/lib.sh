@@ -98,6 +98,7 @@ start_sink() {
 	SINK_PORT=$(free_port)
 	SINK_DIR=$T/sink-$SINK_PORT
 	mkdir -p "$SINK_DIR"
+	chmod 755 "$T" # smtp-sink runs as nobody
 	chown nobody "$SINK_DIR" 2>/dev/null
 	if [ "${SINK_DUMP:-1}" = 1 ]; then
 		smtp-sink -u nobody -d "$SINK_DIR/%H%M%S." "127.0.0.1:$SINK_PORT" 256 2>"$SINK_DIR.log" &
