@@ -60,7 +60,7 @@ cat >"$T/rbld.conf" <<EOF
 syslog = no
 [rbld]
 listen = 127.0.0.1:$P_CR
-user =
+user = nobody
 [zone bl.test]
 type = ip
 files = ip4trie:$DATA/ip4.rbldnsd ip6trie:$DATA/ip6.rbldnsd
@@ -177,7 +177,7 @@ port = $RP
 names = bl allow
 [rbld]
 listen = 127.0.0.1:$P2
-user =
+user = nobody
 [zone bl.test]
 type = ip
 lists = bl

@@ -39,8 +39,14 @@ static int drop_privileges(const char *user, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
-	if (geteuid() != 0 || user == NULL || *user == '\0')
+	if (geteuid() != 0)
 		return 0;
+	if (user == NULL || *user == '\0') {
+		util_errf(err, errlen,
+			  "[milter] user is empty: refusing to run as root (set it to an "
+			  "unprivileged account, e.g. chanrac)");
+		return -1;
+	}
 	pw = getpwnam(user);
 	if (pw == NULL) {
 		util_errf(err, errlen, "[milter] user: no user \"%s\"; refusing to run as root",

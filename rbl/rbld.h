@@ -51,6 +51,8 @@ struct rbld_zone {
 	uint32_t ttl, neg_ttl, refresh, retry, expire;
 	uint8_t soa_names[2 * RBLPKT_WIRE_NAME_MAX]; /* MNAME + RNAME, wire form */
 	size_t soa_names_len;
+	size_t soa_len[2]; /* wire lengths of MNAME and RNAME in soa_names */
+	int soa_pre[2];    /* their bytes before the zone name (then compressed), or -1 */
 	uint8_t ns[RBLD_ZONE_NS_MAX][RBLPKT_WIRE_NAME_MAX];
 	size_t ns_len[RBLD_ZONE_NS_MAX];
 	size_t nns;

@@ -2,6 +2,7 @@
  * query — RFC 5782 names, one A/TXT per matching source, test points, the allow
  * list, NXDOMAIN/NODATA with the SOA, apex SOA/NS, REFUSED outside every zone. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,34 @@ static int list_configured(const cr_conf *c, const char *list)
 	return 0;
 }
 
+/* An SOA's MNAME and RNAME under the zone name end in a pointer to the apex in
+ * the question: every negative answer carries the SOA, and uncompressed it would
+ * make an answer to a short query over 3 times its size. */
+static void soa_compression(struct rbld_zone *z)
+{
+	uint8_t zw[RBLPKT_WIRE_NAME_MAX];
+	int zl = rblpkt_name_to_wire(z->name, zw, sizeof zw), i;
+	size_t base = 0, o, k;
+
+	for (i = 0; i < 2; i++) {
+		const uint8_t *w = z->soa_names + base;
+		size_t len = z->soa_len[i];
+
+		z->soa_pre[i] = -1;
+		for (o = 0; zl > 0 && o < len && w[o] != 0; o += (size_t)w[o] + 1) {
+			if (len - o != (size_t)zl)
+				continue;
+			for (k = 0; k < (size_t)zl; k++)
+				if (tolower(w[o + k]) != tolower(zw[k]))
+					break;
+			if (k == (size_t)zl)
+				z->soa_pre[i] = (int)o;
+			break;
+		}
+		base += len;
+	}
+}
+
 static int zone_names(struct rbld_zone *z, const cr_conf *c, const char *sec, char *err,
 		      size_t errlen)
 {
@@ -79,7 +108,10 @@ static int zone_names(struct rbld_zone *z, const cr_conf *c, const char *sec, ch
 		util_errf(err, errlen, "[%s] hostmaster: bad name \"%s\"", sec, hm);
 		return -1;
 	}
+	z->soa_len[0] = z->ns_len[0];
+	z->soa_len[1] = (size_t)l;
 	z->soa_names_len += (size_t)l;
+	soa_compression(z);
 	return 0;
 }
 
@@ -343,11 +375,22 @@ static void add_soa(struct rblpkt_resp *resp, int sec, uint16_t apex, const stru
 		    uint32_t ttl, uint32_t serial)
 {
 	uint8_t rd[2 * RBLPKT_WIRE_NAME_MAX + 20];
-	size_t o = z->soa_names_len;
+	size_t o = 0, base = 0;
 	uint32_t v[5] = { serial, z->refresh, z->retry, z->expire, z->neg_ttl };
 	int i;
 
-	memcpy(rd, z->soa_names, o);
+	for (i = 0; i < 2; i++) {
+		if (z->soa_pre[i] >= 0 && apex < 0x4000) {
+			memcpy(rd + o, z->soa_names + base, (size_t)z->soa_pre[i]);
+			o += (size_t)z->soa_pre[i];
+			rd[o++] = (uint8_t)(0xc0 | apex >> 8);
+			rd[o++] = (uint8_t)apex;
+		} else {
+			memcpy(rd + o, z->soa_names + base, z->soa_len[i]);
+			o += z->soa_len[i];
+		}
+		base += z->soa_len[i];
+	}
 	for (i = 0; i < 5; i++) {
 		rd[o++] = (uint8_t)(v[i] >> 24);
 		rd[o++] = (uint8_t)(v[i] >> 16);
@@ -422,7 +465,12 @@ size_t rbld_answer(struct rbld *r, const struct rbld_data *d, int64_t now, const
 		rblpkt_resp_begin(&resp, out, limit, pkt, &q, q.rcode, 0);
 		return rblpkt_resp_finish(&resp, q.rcode);
 	}
-	z = (q.qclass == RBLPKT_C_IN || q.qclass == RBLPKT_C_ANY) ? find_zone(r, &q) : NULL;
+	/* Zone transfers are never offered, to anyone: REFUSED, like a name
+	 * outside every zone (the lists are not published in bulk). */
+	z = (q.qclass == RBLPKT_C_IN || q.qclass == RBLPKT_C_ANY) &&
+			    q.qtype != RBLPKT_T_AXFR && q.qtype != RBLPKT_T_IXFR
+		    ? find_zone(r, &q)
+		    : NULL;
 	if (z == NULL) {
 		r->total.refused++;
 		rblpkt_resp_begin(&resp, out, limit, pkt, &q, RBLPKT_REFUSED, 0);

@@ -16,7 +16,7 @@ cat >"$T/c.conf" <<EOF
 syslog = no
 [rbld]
 listen = 127.0.0.1:$PORT
-user =
+user = nobody
 metrics_listen = 127.0.0.1:$MPORT
 [zone bl.test]
 type = ip

@@ -20,7 +20,7 @@ cat >"$T/rbld.conf" <<CONF
 syslog = no
 [rbld]
 listen = 127.0.0.1:$P1
-user =
+user = nobody
 [zone bl.test]
 type = ip
 files = ip4trie:$D/ip4.rbldnsd ip6trie:$D/ip6.rbldnsd

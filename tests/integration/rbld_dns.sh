@@ -303,7 +303,7 @@ cat >"$T/rl.conf" <<EOF
 syslog = no
 [rbld]
 listen = 127.0.0.1:$P2 [::1]:$P2
-user =
+user = nobody
 rate_limit = 5
 rate_limit_slip = 0
 status_socket = $T/rl.sock

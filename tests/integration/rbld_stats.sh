@@ -20,7 +20,7 @@ cat >"$T/c.conf" <<EOF
 syslog = no
 [rbld]
 listen = 127.0.0.1:$PORT
-user =
+user = nobody
 status_socket = $T/rbld.sock
 rate_limit = 40
 rate_limit_slip = 0
