@@ -106,6 +106,34 @@ run: deps
 	$(MAKE) all
 	BUILD=$(BUILD) ./contrib/run.sh
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built by clang with ASan+UBSan into
+# $(FUZZ_BUILD): the library (and rbl/zone.c, for the responder's answers) is
+# compiled again there with -fsanitize=fuzzer-no-link; the gcc build is untouched.
+# tests/fuzz/run.sh [SECONDS] replays the corpora and fuzzes each target.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC    ?= clang
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+	-Ilib -Irbl $(PKG_CFLAGS) -MMD -MP
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_OBJ   := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/rbl/zone.o
+.PHONY: fuzz
+fuzz: $(FUZZ_BIN)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libfuzz.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libfuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libfuzz.a \
+		$(PKG_LIBS) $(EXTRA_LIBS) -lpthread
+
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+
 demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) ./contrib/demo.sh

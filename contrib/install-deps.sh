@@ -9,7 +9,7 @@ libhiredis-dev libldns-dev libspf2-dev check libinih-dev libidn2-dev
 libpsl-dev publicsuffix libunistring-dev libmilter-dev libopendkim-dev
 redis-server redis-tools postfix rbldnsd dnsperf swaks miltertest
 ldnsutils knot-dnsutils dnsutils python3 procps iproute2 groff-base man-db
-valgrind spamassassin spamd spamass-milter"
+valgrind spamassassin spamd spamass-milter clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -1891,8 +1891,8 @@ static int store_gap(cr_store *s, const char *pos, const redisReply *exists,
 	return STORE_OK;
 }
 
-/* Decodes one stream entry [id, [f, v, ...]]; -1 if it is not ours. */
-static int store_decode_change(const redisReply *ent, struct store_change *ch)
+/* Decodes one stream entry [id, [f, v, ...]] (store.h). */
+int store_change_decode(const redisReply *ent, struct store_change *ch)
 {
 	const redisReply *fv;
 	const char *op = NULL, *list = NULL, *key = NULL, *val = NULL;
@@ -1992,7 +1992,7 @@ static int store_changes_once(cr_store *s, char pos[STORE_POS_MAX], int max_coun
 		goto out;
 	for (size_t i = 0; i < entries->elements; i++) {
 		struct store_change ch;
-		int d = store_decode_change(entries->element[i], &ch);
+		int d = store_change_decode(entries->element[i], &ch);
 		if (d == -2) {
 			st = store_unexpected(s, "XREAD entry", entries->element[i]);
 			goto out;

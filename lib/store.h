@@ -99,6 +99,13 @@ struct store_change {
 				       the whole list must be reloaded */
 };
 typedef int (*store_change_fn)(void *ud, const struct store_change *ch);
+/* Decodes one change-stream entry as XREAD/XRANGE return it, [id, [field,
+ * value, ...]] with fields op (add, del, load), list, key and val (add only).
+ * 0 with ch filled; -1 when the entry is well-formed but not a change we can
+ * use (missing or unknown op, bad key or value: it is skipped); -2 when ent is
+ * not an entry at all (not [string, ...]).  Never reads past ent's elements. */
+struct redisReply;
+int store_change_decode(const struct redisReply *ent, struct store_change *ch);
 
 /* Full consistent snapshot of the given lists (NULL = all configured) and the
  * stream position it corresponds to (one MULTI/EXEC).  Expired entries are
