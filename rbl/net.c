@@ -556,10 +556,16 @@ static int tcp_event(rbld_net *n, struct tcpconn *c, short rev)
 			return -1;
 		if (rd < 0)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		size_t had;
+
 		c->inlen += (size_t)rd;
-		c->last_ms = util_mono_ms();
+		had = c->inlen;
 		if (tcp_pump(n, c) < 0)
 			return -1;
+		/* Only a complete query keeps the connection alive: a client that
+		 * trickles bytes (slowloris) is closed after tcp_idle_timeout. */
+		if (c->inlen < had)
+			c->last_ms = util_mono_ms();
 	}
 	return 0;
 }
