@@ -10,6 +10,8 @@
  *           delay MS           answer UDP after MS milliseconds
  *           spoof-id | spoof-question | spoof-port   first a forged NXDOMAIN with a wrong
  *                              ID / wrong question / from another port, then the answer
+ *           forge-a IP         with spoof-*: the forged reply is a listing (NOERROR, one
+ *                              A record IP) instead of an NXDOMAIN
  *           tc                 UDP answers are empty with TC=1; TCP gets the full answer
  *           upcase             the question is echoed in upper case
  *   A NAME without any rule is NXDOMAIN; a known NAME without rules for TYPE is NODATA.
@@ -35,7 +37,7 @@
 
 enum action {
 	ACT_RR, ACT_SOA, ACT_NXDOMAIN, ACT_SERVFAIL, ACT_REFUSED, ACT_DROP, ACT_DELAY,
-	ACT_SPOOF_ID, ACT_SPOOF_QUESTION, ACT_SPOOF_PORT, ACT_TC, ACT_UPCASE,
+	ACT_SPOOF_ID, ACT_SPOOF_QUESTION, ACT_SPOOF_PORT, ACT_TC, ACT_UPCASE, ACT_FORGE_A,
 };
 
 struct rule {
@@ -44,6 +46,7 @@ struct rule {
 	enum action act;
 	ldns_rr *rr;
 	int ms;
+	char arg[64]; /* forge-a: the address */
 };
 
 struct counter {
@@ -141,6 +144,12 @@ static int parse_rule(const char *text)
 		r->act = ACT_TC;
 	} else if (strcmp(act, "upcase") == 0) {
 		r->act = ACT_UPCASE;
+	} else if (strcmp(act, "forge-a") == 0) {
+		struct in_addr ia;
+		r->act = ACT_FORGE_A;
+		snprintf(r->arg, sizeof(r->arg), "%s", rest);
+		if (inet_pton(AF_INET, r->arg, &ia) != 1)
+			return -1;
 	} else {
 		return -1;
 	}
@@ -167,6 +176,7 @@ static void count(const char *name)
 /* What the rules say for one question. */
 struct plan {
 	int known, drop, delay_ms, tc, upcase, spoof; /* spoof: ACT_SPOOF_* or 0 */
+	const char *forge_a; /* the forged reply lists this address (or NULL) */
 	ldns_pkt_rcode rcode;
 };
 
@@ -222,6 +232,9 @@ static ldns_pkt *build_reply(const ldns_pkt *query, int udp, struct plan *pl)
 		case ACT_UPCASE:
 			pl->upcase = 1;
 			break;
+		case ACT_FORGE_A:
+			pl->forge_a = r->arg;
+			break;
 		case ACT_SOA:
 			break;
 		}
@@ -256,8 +269,10 @@ static ldns_pkt *build_reply(const ldns_pkt *query, int udp, struct plan *pl)
 	return p;
 }
 
-/* A forged NXDOMAIN for the query; wrong ID or wrong question if asked. */
-static int forged(const ldns_pkt *query, int kind, uint8_t **wire, size_t *len)
+/* A forged NXDOMAIN (or, with forge_a, a listing) for the query; wrong ID or
+ * wrong question if asked. */
+static int forged(const ldns_pkt *query, int kind, const char *forge_a, uint8_t **wire,
+		  size_t *len)
 {
 	ldns_pkt *p = ldns_pkt_new();
 	ldns_rr *qrr = ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(query), 0));
@@ -274,7 +289,15 @@ static int forged(const ldns_pkt *query, int kind, uint8_t **wire, size_t *len)
 	ldns_pkt_set_id(p, kind == ACT_SPOOF_ID ? (uint16_t)(ldns_pkt_id(query) ^ 0x5a5a) :
 			ldns_pkt_id(query));
 	ldns_pkt_set_qr(p, true);
-	ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_set_rcode(p, forge_a ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN);
+	if (forge_a) {
+		char *owner = ldns_rdf2str(ldns_rr_owner(qrr)), text[400];
+		ldns_rr *a = NULL;
+		snprintf(text, sizeof(text), "%s 60 IN A %s", owner ? owner : ".", forge_a);
+		free(owner);
+		if (ldns_rr_new_frm_str(&a, text, 60, NULL, NULL) == LDNS_STATUS_OK)
+			ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, a);
+	}
 	rc = ldns_pkt2wire(wire, p, len) == LDNS_STATUS_OK ? 0 : -1;
 	ldns_pkt_free(p);
 	return rc;
@@ -300,7 +323,7 @@ static void handle_udp(int fd, int spoof_fd)
 	reply = build_reply(query, 1, &pl);
 	if (pl.drop)
 		goto out;
-	if (pl.spoof && forged(query, pl.spoof, &wire, &len) == 0) {
+	if (pl.spoof && forged(query, pl.spoof, pl.forge_a, &wire, &len) == 0) {
 		sendto(pl.spoof == ACT_SPOOF_PORT ? spoof_fd : fd, wire, len, 0,
 		       (struct sockaddr *)&from, fromlen);
 		free(wire);
