@@ -75,10 +75,11 @@ for t in "${targets[@]}"; do
 		"$work/$t" >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+	cov=$(sed -n 's/.*DONE *cov: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
 	crashes=$(find "$FUZZ_OUT/$t" -newer "$work/$t.stamp" -type f \( -name 'crash-*' -o -name 'leak-*' \
 		-o -name 'timeout-*' -o -name 'oom-*' \) 2>/dev/null | wc -l)
 	if [ "$rc" -eq 0 ] && [ -n "$execs" ] && [ "$crashes" -eq 0 ]; then
-		echo "ok - fuzz $t: $execs execs, 0 crashes (${secs}s, ${#seeds[@]} seeds)"
+		echo "ok - fuzz $t: $execs execs, 0 crashes (${secs}s, ${#seeds[@]} seeds, ${cov:-?} edges)"
 		passed=$((passed + 1))
 	else
 		echo "not ok - fuzz $t: ${execs:-?} execs, $crashes crashes (exit $rc; inputs in $FUZZ_OUT/$t)"
