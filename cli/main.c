@@ -3,6 +3,7 @@
  * Exit statuses: 0 ok, 1 not found, 2 bad input, 3 store unavailable, 5 scan
  * found spam (quarantine, tempfail or reject). */
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,8 @@ int main(int argc, char **argv)
 	char err[1024];
 	int i;
 
+	/* Redis gone mid-write is "store unavailable" (exit 3), not death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	/* Global options come before the command; -c and --json are also accepted
 	 * after it (each group's parser skips them). */
 	for (i = 1; i < argc; i++) {
