@@ -353,7 +353,34 @@ static void hits_add_name(struct hits *h, const struct rblindex_hit *hit)
 
 static const char TEST_POINT_TEXT[] = "RFC 5782 test point";
 
-static struct rbld_zone *find_zone(struct rbld *r, const struct rblpkt_query *q)
+/* 1 if the question's wire name (in pkt) ends with z's labels.  Needed when a
+ * label holds a '.': then the text's dots are not all label boundaries, and
+ * "\5x.any\4test" reads "x.any.test" without being in zone any.test (found by
+ * tests/fuzz/fuzz_dns: the SOA's compression pointer went into the middle of a
+ * label).  A text offset at a label boundary is that label's wire offset. */
+static int wire_suffix_is(const struct rblpkt_query *q, const uint8_t *pkt,
+			  const struct rbld_zone *z)
+{
+	uint8_t w[RBLPKT_WIRE_NAME_MAX];
+	int l = rblpkt_name_to_wire(z->name, w, sizeof w);
+	size_t off = q->name_len - z->name_len, i;
+	const uint8_t *s = pkt + RBLPKT_HEADER + off;
+
+	if (l < 0 || off + (size_t)l != q->qname_len)
+		return 0;
+	for (i = 0; i < (size_t)l; i++) {
+		uint8_t c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (uint8_t)(c + 32);
+		if (c != w[i])
+			return 0;
+	}
+	return 1;
+}
+
+static struct rbld_zone *find_zone(struct rbld *r, const struct rblpkt_query *q,
+				   const uint8_t *pkt)
 {
 	struct rbld_zone *best = NULL;
 	size_t i;
@@ -365,7 +392,8 @@ static struct rbld_zone *find_zone(struct rbld *r, const struct rblpkt_query *q)
 			continue;
 		if (q->name_len > z->name_len && q->name[q->name_len - z->name_len - 1] != '.')
 			continue;
-		if (memcmp(q->name + q->name_len - z->name_len, z->name, z->name_len) == 0)
+		if (memcmp(q->name + q->name_len - z->name_len, z->name, z->name_len) == 0 &&
+		    (q->name_plain || wire_suffix_is(q, pkt, z)))
 			best = z;
 	}
 	return best;
@@ -469,7 +497,7 @@ size_t rbld_answer(struct rbld *r, const struct rbld_data *d, int64_t now, const
 	 * outside every zone (the lists are not published in bulk). */
 	z = (q.qclass == RBLPKT_C_IN || q.qclass == RBLPKT_C_ANY) &&
 			    q.qtype != RBLPKT_T_AXFR && q.qtype != RBLPKT_T_IXFR
-		    ? find_zone(r, &q)
+		    ? find_zone(r, &q, pkt)
 		    : NULL;
 	if (z == NULL) {
 		r->total.refused++;
@@ -623,7 +651,7 @@ void rbld_note_ratelimited(struct rbld *r, const uint8_t *pkt, size_t len)
 
 	r->total.queries++;
 	r->total.ratelimited++;
-	if (rblpkt_parse(pkt, len, &q) != RBLPKT_ANSWER || (z = find_zone(r, &q)) == NULL)
+	if (rblpkt_parse(pkt, len, &q) != RBLPKT_ANSWER || (z = find_zone(r, &q, pkt)) == NULL)
 		return;
 	z->stats.queries++;
 	z->stats.ratelimited++;

@@ -138,7 +138,10 @@ static void check_answer(const uint8_t *q, size_t qlen, const uint8_t *a, size_t
 	FUZZ_ASSERT(a[0] == q[0] && a[1] == q[1]); /* the id */
 	FUZZ_ASSERT(a[2] & 0x80);                  /* QR */
 	if (ldns_wire2pkt(&p, a, alen) != LDNS_STATUS_OK) {
-		fprintf(stderr, "fuzz_dns: ldns cannot parse an answer of %zu bytes\n", alen);
+		fprintf(stderr, "fuzz_dns: ldns cannot parse an answer of %zu bytes:", alen);
+		for (size_t i = 0; i < alen; i++)
+			fprintf(stderr, "%s%02x", i % 32 ? " " : "\n", a[i]);
+		fprintf(stderr, "\n");
 		abort();
 	}
 	ldns_pkt_free(p);

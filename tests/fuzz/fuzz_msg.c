@@ -1,7 +1,12 @@
 /* fuzz_msg: one message through lib/msg.c — headers (folding, RFC 2047), the MIME
  * tree, charsets, HTML rendering, URLs and addresses — whole (msg_parse_buffer)
  * and streamed in uneven chunks with small limits (msg_header_n/msg_body/msg_end),
- * then every result is read back. */
+ * then every result is read back.  The parsed message then goes through what the
+ * engine does with its text: the advertising checks (lib/advert.c: subject label,
+ * folding, signals, layout, List-Unsubscribe) and the spam-template fingerprint
+ * (lib/fingerprint.c, whose text form must read back the same). */
+#include "advert.h"
+#include "fingerprint.h"
 #include "fuzz.h"
 #include "msg.h"
 
@@ -47,6 +52,41 @@ static void read_back(const cr_msg *m)
 	for (i = 0; i < n; i++)
 		FUZZ_ASSERT(msg_email_at(m, i) != NULL);
 	(void)msg_body_raw(m, &len);
+}
+
+static void engine_checks(const cr_msg *m)
+{
+	const char *text, *subj = msg_subject(m);
+	size_t len, flen = 0;
+	char *folded, buf[256], enc[FINGERPRINT_TEXT_LEN + 1];
+	struct advert_label label;
+	struct advert_signals sig;
+	struct advert_layout lay;
+	struct advert_unsub un;
+	struct fingerprint fp, back;
+
+	advert_subject_label(subj ? subj : "", msg_header_count(m, "in-reply-to") > 0, &label);
+	FUZZ_ASSERT(strlen(label.text) < sizeof label.text);
+	text = msg_text(m, &len);
+	folded = advert_fold(text, len, &flen);
+	FUZZ_ASSERT(folded != NULL && strlen(folded) <= flen);
+	advert_signals(m, folded, &sig);
+	(void)advert_is_advertising(&sig, 3);
+	advert_layout(folded, flen, m, &lay);
+	advert_block_missing(&lay, buf, sizeof buf);
+	advert_optout_missing(&lay, buf, sizeof buf);
+	free(folded);
+	advert_unsub_check(msg_header_value(m, "list-unsubscribe", 0),
+			   msg_header_count(m, "list-unsubscribe"),
+			   msg_header_value(m, "list-unsubscribe-post", 0),
+			   msg_header_count(m, "list-unsubscribe-post"), &un);
+	if (fingerprint_text(text, len, 5, &fp) == 0) {
+		fingerprint_encode(&fp, enc);
+		FUZZ_ASSERT(fingerprint_decode(enc, strlen(enc), &back) == 0);
+		FUZZ_ASSERT(memcmp(fp.h, back.h, sizeof fp.h) == 0);
+		FUZZ_ASSERT(fingerprint_similarity(&fp, &back) == 1.0);
+	}
+	(void)fingerprint_normalise(text, len, buf, sizeof buf);
 }
 
 /* Streams the message as the milter does: header fields split at the first
@@ -110,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m = msg_parse_buffer(data, size, NULL, err, sizeof err);
 	FUZZ_ASSERT(m != NULL);
 	read_back(m);
+	engine_checks(m);
 	msg_free(m);
 	streamed(data, size);
 	s = fuzz_strdup(data, size > 4096 ? 4096 : size);
