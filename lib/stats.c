@@ -1,7 +1,10 @@
 /* stats: per-day message counters, gathered in memory and written to Redis by one
  * background thread (see stats.h).  One hiredis connection, used only under
- * io_lock; the pending table only under lock.  A failed write puts its counts
- * back, so an outage shorter than STATS_MAX_DAYS days loses nothing. */
+ * io_lock; the pending table only under lock.  A batch whose write failed is
+ * kept as it is and sent again under the same token (one Lua script: applied
+ * only if the token is new), so a write that reached Redis although it seemed
+ * to fail (timed out, connection lost) is counted once; an outage shorter than
+ * STATS_MAX_DAYS days loses nothing. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/random.h>
 
 #include <hiredis/hiredis.h>
 
@@ -18,6 +24,8 @@
 
 /* A day key lives about 400 days: long enough for a yearly report. */
 #define STATS_KEY_TTL_S "34560000"
+/* A batch's token key (P:{st}:flush:TOKEN) outlives every retry of the batch. */
+#define STATS_TOKEN_TTL_S "86400"
 /* While Redis stays down, the failure is logged again this often. */
 #define STATS_LOG_EVERY_MS 60000
 #define STATS_PREFIX_MAX 64
@@ -71,6 +79,13 @@ struct cr_stats {
 	int64_t backoff_ms;
 	int64_t last_log_ms;
 	unsigned long failures; /* attempts failed since the last success */
+	/* The batch whose write failed, sent again as it is under the same token. */
+	int pend;
+	char pend_token[33];
+	struct stats_day pend_days[STATS_MAX_DAYS];
+	struct stats_item *pend_items;
+	size_t pend_nitems;
+	long long pend_total; /* its message count; under lock (stats_pending) */
 
 	pthread_t thread;
 	int started;
@@ -465,6 +480,7 @@ long long stats_pending(cr_stats *s)
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < STATS_MAX_DAYS; i++)
 		n += s->days[i].total;
+	n += s->pend_total;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -559,115 +575,137 @@ static int stats_connect(cr_stats *s, char *why, size_t whylen)
 	return 0;
 }
 
-/* Writes the days in one MULTI/EXEC, so a flush is counted entirely or not at
- * all.  0 or -1 with why. */
-static int stats_write(cr_stats *s, const struct stats_day *days,
+/* Applies a batch once per token: the token key is set first (NX) and the
+ * counts only if it was new.  KEYS[1] the token key, KEYS[2..] one per count;
+ * ARGV[1] the keys' TTL, then per count: "h" FIELD N (HINCRBY) or "s" MEMBER -
+ * (SADD). */
+static const char stats_script[] =
+	"if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', '" STATS_TOKEN_TTL_S "') then\n"
+	"  return 0\n"
+	"end\n"
+	"for k = 2, #KEYS do\n"
+	"  local a = 3 * (k - 2) + 2\n"
+	"  if ARGV[a] == 's' then\n"
+	"    redis.call('SADD', KEYS[k], ARGV[a + 1])\n"
+	"  else\n"
+	"    redis.call('HINCRBY', KEYS[k], ARGV[a + 1], ARGV[a + 2])\n"
+	"  end\n"
+	"  redis.call('EXPIRE', KEYS[k], ARGV[1])\n"
+	"end\n"
+	"return 1\n";
+
+struct stats_op {
+	char key[STATS_PREFIX_MAX + STATS_FIELD_MAX + STATS_NAME_MAX + 64];
+	char field[STATS_FIELD_MAX + STATS_NAME_MAX + STATS_LABEL_MAX + 8];
+	char num[24];
+	const char *kind;
+};
+
+/* Writes one batch under its token, all of it or nothing, at most once per
+ * token.  0 (written now or before) or -1 with why. */
+static int stats_write(cr_stats *s, const char *token, const struct stats_day *days,
 		       const struct stats_item *items, size_t nitems, char *why, size_t whylen)
 {
-	char key[STATS_PREFIX_MAX + STATS_FIELD_MAX + 64], field[STATS_NAME_MAX + 8], num[24];
-	const char *argv[4];
-	size_t sent = 0;
+	size_t nops = 0, argc, k = 0;
+	struct stats_op *ops;
+	const char **argv;
+	char tokkey[STATS_PREFIX_MAX + 64], nkeys[24];
 	redisReply *r;
-	int ok = 0;
+	int ok = -1;
 
-	if (redisAppendCommand(s->c, "MULTI") != REDIS_OK)
-		goto io;
-	sent++;
+	for (size_t i = 0; i < STATS_MAX_DAYS; i++)
+		if (days[i].day[0] != '\0')
+			nops += days[i].nc + 1;
+	nops += nitems;
+	ops = calloc(nops ? nops : 1, sizeof *ops);
+	argc = 3 + (1 + nops) + 1 + 3 * nops;
+	argv = calloc(argc, sizeof *argv);
+	if (ops == NULL || argv == NULL) {
+		snprintf(why, whylen, "out of memory");
+		free(ops);
+		free(argv);
+		return -1;
+	}
+	nops = 0;
 	for (size_t i = 0; i < STATS_MAX_DAYS; i++) {
 		const struct stats_day *d = &days[i];
 		if (d->day[0] == '\0')
 			continue;
-		snprintf(key, sizeof key, "%.64s:{st}:day:%.10s", s->prefix, d->day);
 		for (size_t j = 0; j <= d->nc; j++) {
-			long long n = j < d->nc ? d->c[j].n : d->total;
-			snprintf(field, sizeof field, "msg.%s", j < d->nc ? d->c[j].name : "total");
-			snprintf(num, sizeof num, "%lld", n);
-			argv[0] = "HINCRBY";
-			argv[1] = key;
-			argv[2] = field;
-			argv[3] = num;
-			if (redisAppendCommandArgv(s->c, 4, argv, NULL) != REDIS_OK)
-				goto io;
-			sent++;
+			struct stats_op *o = &ops[nops++];
+			snprintf(o->key, sizeof o->key, "%.64s:{st}:day:%.10s", s->prefix, d->day);
+			snprintf(o->field, sizeof o->field, "msg.%s", j < d->nc ? d->c[j].name : "total");
+			snprintf(o->num, sizeof o->num, "%lld", j < d->nc ? d->c[j].n : d->total);
+			o->kind = "h";
 		}
-		argv[0] = "EXPIRE";
-		argv[1] = key;
-		argv[2] = STATS_KEY_TTL_S;
-		if (redisAppendCommandArgv(s->c, 3, argv, NULL) != REDIS_OK)
-			goto io;
-		sent++;
 	}
 	for (size_t i = 0; i < nitems; i++) {
 		const struct stats_item *it = &items[i];
-		int argc = 4;
+		struct stats_op *o = &ops[nops++];
 		if (it->kind == STATS_ITEM_FIELD)
-			snprintf(key, sizeof key, "%.64s:{st}:day:%.10s", s->prefix, it->day);
+			snprintf(o->key, sizeof o->key, "%.64s:{st}:day:%.10s", s->prefix, it->day);
 		else
-			snprintf(key, sizeof key, "%.64s:{st}:%s:%s:%.10s", s->prefix,
+			snprintf(o->key, sizeof o->key, "%.64s:{st}:%s:%s:%.10s", s->prefix,
 				 it->kind == STATS_ITEM_LABEL ? "lab" : "set", it->name, it->day);
-		snprintf(num, sizeof num, "%lld", it->n);
-		argv[1] = key;
-		if (it->kind == STATS_ITEM_MEMBER) {
-			argv[0] = "SADD";
-			argv[2] = it->label;
-			argc = 3;
-		} else {
-			argv[0] = "HINCRBY";
-			argv[2] = it->kind == STATS_ITEM_FIELD ? it->name : it->label;
-			argv[3] = num;
-		}
-		if (redisAppendCommandArgv(s->c, argc, argv, NULL) != REDIS_OK)
-			goto io;
-		sent++;
-		argv[0] = "EXPIRE";
-		argv[2] = STATS_KEY_TTL_S;
-		if (redisAppendCommandArgv(s->c, 3, argv, NULL) != REDIS_OK)
-			goto io;
-		sent++;
+		snprintf(o->field, sizeof o->field, "%s",
+			 it->kind == STATS_ITEM_FIELD ? it->name : it->label);
+		snprintf(o->num, sizeof o->num, "%lld", it->n);
+		o->kind = it->kind == STATS_ITEM_MEMBER ? "s" : "h";
 	}
-	if (redisAppendCommand(s->c, "EXEC") != REDIS_OK)
-		goto io;
-	sent++;
-	for (size_t i = 0; i < sent; i++) {
-		void *reply = NULL;
-		if (redisGetReply(s->c, &reply) != REDIS_OK || reply == NULL)
-			goto io;
-		r = reply;
-		if (i + 1 == sent) {
-			/* EXEC: an array when every command ran; nil/error otherwise */
-			if (r->type == REDIS_REPLY_ARRAY) {
-				ok = 1;
-				for (size_t k = 0; k < r->elements; k++)
-					if (r->element[k]->type == REDIS_REPLY_ERROR) {
-						snprintf(why, whylen, "EXEC: %s", r->element[k]->str);
-						ok = 0;
-						break;
-					}
-			} else
-				snprintf(why, whylen, "EXEC: %s", stats_why(s, r));
-		} else if (r->type == REDIS_REPLY_ERROR && !why[0]) {
-			snprintf(why, whylen, "%s", r->str);
-		}
+	snprintf(tokkey, sizeof tokkey, "%.64s:{st}:flush:%s", s->prefix, token);
+	snprintf(nkeys, sizeof nkeys, "%zu", 1 + nops);
+	argv[k++] = "EVAL";
+	argv[k++] = stats_script;
+	argv[k++] = nkeys;
+	argv[k++] = tokkey;
+	for (size_t i = 0; i < nops; i++)
+		argv[k++] = ops[i].key;
+	argv[k++] = STATS_KEY_TTL_S;
+	for (size_t i = 0; i < nops; i++) {
+		argv[k++] = ops[i].kind;
+		argv[k++] = ops[i].field;
+		argv[k++] = ops[i].num;
+	}
+	r = redisCommandArgv(s->c, (int)k, argv, NULL);
+	if (r == NULL) {
+		snprintf(why, whylen, "%s", stats_why(s, NULL));
+		stats_disconnect(s);
+	} else {
+		if (r->type == REDIS_REPLY_INTEGER)
+			ok = 0;
+		else
+			snprintf(why, whylen, "EVAL: %s", stats_why(s, r));
 		freeReplyObject(r);
 	}
-	/* Commands refused while queueing (ACL, OOM) make EXEC fail as a whole. */
-	return ok ? 0 : -1;
-io:
-	snprintf(why, whylen, "%s", stats_why(s, NULL));
-	stats_disconnect(s);
-	return -1;
+	free(ops);
+	free(argv);
+	return ok;
+}
+
+/* A fresh random token for a batch (hex). */
+static void stats_token(char out[33])
+{
+	unsigned char b[16];
+	size_t i;
+
+	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+		uint64_t x = (uint64_t)util_mono_ms() ^ ((uint64_t)getpid() << 32) ^
+			     (uint64_t)(uintptr_t)out;
+		for (i = 0; i < sizeof b; i++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			b[i] = (unsigned char)(x >> 56);
+		}
+	}
+	for (i = 0; i < sizeof b; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
 /* force: ignore the backoff (final flush). */
 static int stats_flush_now(cr_stats *s, int force)
 {
-	struct stats_day days[STATS_MAX_DAYS];
-	struct stats_item *items;
-	size_t nitems;
-	long long total = 0;
 	char why[256] = "";
 	int64_t now;
-	int rc;
+	int rc = 0, pass;
 
 	pthread_mutex_lock(&s->io_lock);
 	now = util_mono_ms();
@@ -675,51 +713,63 @@ static int stats_flush_now(cr_stats *s, int force)
 		pthread_mutex_unlock(&s->io_lock);
 		return -1;
 	}
-	pthread_mutex_lock(&s->lock);
-	memcpy(days, s->days, sizeof days);
-	memset(s->days, 0, sizeof s->days);
-	items = s->items;
-	nitems = s->nitems;
-	s->items = NULL;
-	s->nitems = s->capitems = 0;
-	pthread_mutex_unlock(&s->lock);
-	for (size_t i = 0; i < STATS_MAX_DAYS; i++)
-		total += days[i].total;
-	if (total == 0 && nitems == 0) {
-		pthread_mutex_unlock(&s->io_lock);
-		free(items);
-		return 0;
-	}
-	rc = (s->c == NULL || s->c->err) ? stats_connect(s, why, sizeof why) : 0;
-	if (rc == 0)
-		rc = stats_write(s, days, items, nitems, why, sizeof why);
-	now = util_mono_ms();
-	if (rc == 0) {
-		if (s->down)
-			log_info("stats: redis %s reachable again after %lu failed attempt(s); "
-				 "%lld message count(s) written", s->server, s->failures, total);
-		s->down = 0;
-		s->failures = 0;
-		s->backoff_ms = 0;
-	} else {
-		stats_disconnect(s);
-		pthread_mutex_lock(&s->lock);
-		for (size_t i = 0; i < STATS_MAX_DAYS; i++) {
-			const struct stats_day *d = &days[i];
-			if (d->day[0] == '\0')
-				continue;
-			stats_add_msg(s, d->day, "", 0, d->total);
-			for (size_t j = 0; j < d->nc; j++)
-				stats_add_msg(s, d->day, d->c[j].name, d->c[j].n, 0);
+	/* pass 0: the failed batch, if any, else the new counts; pass 1: the new
+	 * counts after a failed batch went through */
+	for (pass = 0; pass < 2; pass++) {
+		int retry = s->pend;
+		long long total = 0;
+
+		if (!s->pend) {
+			pthread_mutex_lock(&s->lock);
+			memcpy(s->pend_days, s->days, sizeof s->pend_days);
+			memset(s->days, 0, sizeof s->days);
+			s->pend_items = s->items;
+			s->pend_nitems = s->nitems;
+			s->items = NULL;
+			s->nitems = s->capitems = 0;
+			for (size_t i = 0; i < STATS_MAX_DAYS; i++)
+				total += s->pend_days[i].total;
+			s->pend_total = total;
+			pthread_mutex_unlock(&s->lock);
+			if (total == 0 && s->pend_nitems == 0) {
+				free(s->pend_items);
+				s->pend_items = NULL;
+				s->pend_nitems = 0;
+				break;
+			}
+			stats_token(s->pend_token);
+			s->pend = 1;
 		}
-		for (size_t i = 0; i < nitems; i++)
-			stats_item_put(s, items[i].kind, items[i].day, items[i].name,
-				       items[i].label, items[i].n);
-		pthread_mutex_unlock(&s->lock);
+		total = s->pend_total;
+		rc = (s->c == NULL || s->c->err) ? stats_connect(s, why, sizeof why) : 0;
+		if (rc == 0)
+			rc = stats_write(s, s->pend_token, s->pend_days, s->pend_items,
+					 s->pend_nitems, why, sizeof why);
+		now = util_mono_ms();
+		if (rc == 0) {
+			if (s->down)
+				log_info("stats: redis %s reachable again after %lu failed attempt(s); "
+					 "%lld message count(s) written", s->server, s->failures,
+					 total);
+			s->down = 0;
+			s->failures = 0;
+			s->backoff_ms = 0;
+			s->pend = 0;
+			free(s->pend_items);
+			s->pend_items = NULL;
+			s->pend_nitems = 0;
+			pthread_mutex_lock(&s->lock);
+			s->pend_total = 0;
+			pthread_mutex_unlock(&s->lock);
+			if (!retry)
+				break;
+			continue;
+		}
+		stats_disconnect(s);
 		s->failures++;
 		if (!s->down || now - s->last_log_ms >= STATS_LOG_EVERY_MS) {
 			log_warn("stats: redis %s: %s; %lld message count(s) kept in memory, "
-				 "retrying", s->server, why[0] ? why : "failed", total);
+				 "retrying", s->server, why[0] ? why : "failed", stats_pending(s));
 			s->last_log_ms = now;
 		}
 		s->down = 1;
@@ -727,9 +777,9 @@ static int stats_flush_now(cr_stats *s, int force)
 		if (s->backoff_ms > s->retry_max_ms)
 			s->backoff_ms = s->retry_max_ms;
 		s->next_try_ms = now + s->backoff_ms;
+		break;
 	}
 	pthread_mutex_unlock(&s->io_lock);
-	free(items);
 	return rc;
 }
 
@@ -801,6 +851,7 @@ void stats_free(cr_stats *s)
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->io_lock);
 	free(s->items);
+	free(s->pend_items);
 	explicit_bzero(s->password, sizeof s->password);
 	free(s);
 }

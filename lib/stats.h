@@ -51,7 +51,7 @@ int stats_day_key(const char *prefix, int64_t when, char *buf, size_t len);
 /* ---- the wider counter set: any module (CLI, milter, engine rules) counts
  * named events per UTC day.  Same write path as stats_count: gathered in
  * memory, written by stats_flush / the writer thread / stats_free in one
- * MULTI/EXEC; never blocks on I/O.  A one-shot program (the CLI) does
+ * script per flush, applied once per flush token; never blocks on I/O.  A one-shot program (the CLI) does
  * stats_new, the calls, stats_free (which flushes once, bounded by
  * [milter] stats_timeout). */
 

@@ -59,8 +59,7 @@ for pct in 2 5 10 20 35 50 65 commit; do
 	else
 		sleep "$(awk -v ms="$full_ms" -v p="$pct" 'BEGIN { printf "%.3f", ms * p / 100000 }')"
 	fi
-	kill -9 "$REDIS_PID"
-	wait "$REDIS_PID" 2>/dev/null
+	{ kill -9 "$REDIS_PID" && wait "$REDIS_PID"; } 2>/dev/null
 	wait "$IMP"
 	rc=$?
 	start_redis "$REDIS_PORT" >/dev/null || { not_ok "redis restarts after the ${pct} kill"; continue; }
