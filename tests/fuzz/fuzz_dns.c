@@ -2,7 +2,8 @@
  * rbl/zone.c's rbld_answer over in-memory zones (an IP zone, a domain zone, an
  * "any" zone with many sources, an allow list), over UDP and TCP limits, and the
  * rate-limit slip answer.  Invariants: no answer is longer than its limit, every
- * answer echoes the query id with QR set and parses with ldns. */
+ * answer echoes the query id with QR set and parses with ldns, and its records
+ * are owned by a zone apex (SOA, NS) or by the question's name (A, TXT). */
 #include <ldns/ldns.h>
 
 #include "dataset.h"
@@ -126,6 +127,39 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* Every SOA and NS record is owned by a zone's apex; every A and TXT record by
+ * the question's name. */
+static void check_owners(const ldns_pkt *p)
+{
+	static const char *const zones[] = { "bl.test.", "dbl.test.", "any.test." };
+	ldns_rr_list *lists[2] = { ldns_pkt_answer(p), ldns_pkt_authority(p) };
+	const ldns_rr *qrr = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < ldns_rr_list_rr_count(lists[l]); i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(lists[l], i);
+			ldns_rr_type t = ldns_rr_get_type(rr);
+			int ok = 0;
+
+			if (t == LDNS_RR_TYPE_SOA || t == LDNS_RR_TYPE_NS) {
+				for (size_t z = 0; z < 3 && !ok; z++) {
+					ldns_rdf *d = ldns_dname_new_frm_str(zones[z]);
+					ok = ldns_dname_compare(ldns_rr_owner(rr), d) == 0;
+					ldns_rdf_deep_free(d);
+				}
+			} else if (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_TXT) {
+				ok = qrr != NULL &&
+				     ldns_dname_compare(ldns_rr_owner(rr), ldns_rr_owner(qrr)) == 0;
+			}
+			if (!ok) {
+				char *txt = ldns_rr2str(rr);
+				fprintf(stderr, "fuzz_dns: record with a wrong owner: %s", txt);
+				free(txt);
+				abort();
+			}
+		}
+}
+
 static void check_answer(const uint8_t *q, size_t qlen, const uint8_t *a, size_t alen,
 			 size_t limit)
 {
@@ -144,6 +178,7 @@ static void check_answer(const uint8_t *q, size_t qlen, const uint8_t *a, size_t
 		fprintf(stderr, "\n");
 		abort();
 	}
+	check_owners(p);
 	ldns_pkt_free(p);
 }
 
