@@ -210,5 +210,6 @@ int main(int argc, char **argv)
 	       (unsigned long long)recvd, (unsigned long long)lost,
 	       (double)recvd / ((double)(end - start) / 1e6 > secs ? secs : (double)(end - start) / 1e6));
 	close(fd);
+	free(qs);
 	return 0;
 }
