@@ -6,6 +6,8 @@
 #    whole query) -> held connections bounded by tcp_max_connections, every one
 #    closed within tcp_idle_timeout, UDP clients meanwhile lose nothing, TCP
 #    answers again afterwards;
+#  - as many queries as a batching client can send (3 s, 30,000 outstanding),
+#    no rate limit -> resident memory flat, right answers at once afterwards;
 #  - a flood from one /24 at the client's full speed (far over 10x the per-/24
 #    rate limit) -> answers to it bounded by rate_limit, a client in another /24
 #    loses nothing, resident memory flat.
@@ -119,6 +121,23 @@ expect_eq "UDP during the TCP attack: no query lost (${sent:-?} sent)" "0" "${lo
 expect_eq "TCP answers again after the attack" "127.0.0.2" \
 	"$(kdig @127.0.0.1 -p "$PORT" +tcp +time=2 +retry=1 +short 7.2.0.192.bl.test A 2>/dev/null)"
 check "server fds back to the start ($(fds))" wait_for 5 sh -c "[ \$(ls /proc/$RPID/fd | wc -l) -le $fd0 ]"
+
+# --- overload without a rate limit: more than the server can answer ------------------
+python3 -c 'import random
+r = random.Random(5)
+for i in range(20000):
+    print("%d.%d.%d.10.bl.test %s" % (r.randrange(256), r.randrange(256), r.randrange(1, 256), "TXT" if i % 10 == 0 else "A"))' >"$T/over.txt"
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+orss0=$(rss "$RPID")
+"$LOAD" 127.0.0.1 "$PORT" "$T/over.txt" 3 30000 >"$T/over.out" 2>&1
+orss1=$(rss "$RPID")
+echo "# overload: $(cat "$T/over.out"); VmRSS ${orss0} kB -> ${orss1} kB"
+# (on a 2-core machine the client outruns the server: some queries are dropped)
+check "overload: the load ran ($(sed -n 's/^sent \([0-9]*\).*/\1/p' "$T/over.out") queries in 3 s)" \
+	test "$(sed -n 's/^sent \([0-9]*\).*/\1/p' "$T/over.out")" -gt 10000
+check "overload: resident memory flat (${orss0} kB -> ${orss1} kB, < +2 MB)" \
+	test "$((${orss1:-999999} - ${orss0:-0}))" -lt 2048
+expect_eq "overload: right answers at once afterwards" "127.0.0.2" "$(short 7.2.0.192.bl.test A)"
 kill "$RPID"
 
 # --- flood from one /24 with the rate limit on -------------------------------------
@@ -142,19 +161,18 @@ R2=$!
 PIDS+=("$R2")
 wait_for 10 sh -c "kdig @127.0.0.1 -p $P2 +time=1 +retry=0 +short 7.2.0.192.bl.test A | grep -q 127.0.0.2" ||
 	{ not_ok "rate-limited rbld starts"; sed 's/^/#   /' "$T/rbld2.log"; finish; }
-rss() { awk '/^VmRSS:/ {print $2}' "/proc/$R2/status"; }
 python3 -c 'import random
 r = random.Random(3)
 for i in range(20000):
     print("%d.%d.%d.%d.bl.test %s" % (r.randrange(256), r.randrange(256), r.randrange(256), r.randrange(1, 256), "TXT" if i % 10 == 0 else "A"))' >"$T/flood.txt"
 # warm up: one pass of the names at the allowed rate from another /24
 dnsperf -s 127.0.0.1 -p "$P2" -a 127.0.3.1 -d "$T/q.txt" -l 1 -Q 50 >/dev/null 2>&1
-rss0=$(rss)
+rss0=$(rss "$R2")
 dnsperf -s 127.0.0.1 -p "$P2" -a 127.0.2.1 -d "$T/q.txt" -l 5 -Q 50 -t 2 >"$T/perf3.out" 2>&1 &
 PERF=$!
 "$LOAD" 127.0.0.1 "$P2" "$T/flood.txt" 4 20000 >"$T/flood.out" 2>&1
 wait "$PERF"
-rss1=$(rss)
+rss1=$(rss "$R2")
 echo "# flood from 127.0.0.0/24: $(cat "$T/flood.out"); VmRSS ${rss0} kB -> ${rss1} kB"
 fsent=$(sed -n 's/^sent \([0-9]*\).*/\1/p' "$T/flood.out")
 frecv=$(sed -n 's/.* received \([0-9]*\).*/\1/p' "$T/flood.out")
