@@ -35,7 +35,8 @@ for f in usr/bin/chanrac usr/sbin/chanrac-milter usr/sbin/chanrac-rbld \
 	etc/chanrac/chanrac.conf usr/share/man/man1/chanrac.1 usr/share/man/man5/chanrac.conf.5 \
 	usr/share/man/man8/chanrac-milter.8 usr/share/man/man8/chanrac-rbld.8 \
 	usr/lib/systemd/system/chanrac-milter.service usr/lib/systemd/system/chanrac-rbld.service \
-	usr/lib/systemd/system/chanrac-expire.timer usr/lib/sysusers.d/chanrac.conf \
+	usr/lib/systemd/system/chanrac-expire.timer usr/lib/systemd/system/chanrac-report-annual.timer \
+	usr/lib/systemd/system/chanrac-report-semiannual.timer usr/lib/sysusers.d/chanrac.conf \
 	usr/lib/tmpfiles.d/chanrac.conf etc/logrotate.d/chanrac \
 	usr/share/doc/chanrac/chanrac.conf.sample usr/share/doc/chanrac/postfix-main.cf.snippet \
 	usr/share/doc/chanrac/redis-acl.conf.in usr/share/doc/chanrac/redis-acl-setup.sh; do
@@ -61,6 +62,22 @@ if command -v systemd-analyze >/dev/null; then
 		check "$u: systemd exposure level at most 2.0" \
 			sh -c "systemd-analyze security --offline=yes --root='$D' --threshold=20 $u >/dev/null 2>&1"
 	done
+fi
+
+# The periodic report timers' commands, run as written in the units (paths
+# moved into the test's tree), write their reports.
+if start_redis; then
+	write_conf "$T/report.conf" </dev/null
+	mkdir -p "$T/reports"
+	for u in chanrac-report-annual chanrac-report-semiannual; do
+		cmd=$(sed -n 's/^ExecStart=//p' "$D/usr/lib/systemd/system/$u.service" |
+			sed -e "s|/usr/bin/chanrac|$D/usr/bin/chanrac|g" -e "s|/etc/chanrac/chanrac.conf|$T/report.conf|g" \
+				-e "s|/var/lib/chanrac/reports|$T/reports|g" -e 's/%%/%/g' -e 's/\$\$/$/g')
+		check "$u.service: its command runs" sh -c "cd '$T' && eval \"\$1\"" sh "$cmd"
+	done
+	y=$(date -d yesterday +%F)
+	check "annual report written" test -s "$T/reports/annual-$y.md"
+	check "semi-annual Mau so 1 and 3 written" test -s "$T/reports/semiannual-form1-$y.md" -a -s "$T/reports/semiannual-form3-$y.md"
 fi
 
 make -s BUILD="$BUILD" uninstall DESTDIR="$D" >"$T/uninstall.out" 2>&1
