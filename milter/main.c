@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "metrics.h"
 #include "milter.h"
@@ -35,72 +36,8 @@ static void usage(FILE *f)
 		CONF_DEFAULT_PATH);
 }
 
-static int drop_privileges(const char *user, char *err, size_t errlen)
-{
-	struct passwd *pw;
 
-	if (geteuid() != 0)
-		return 0;
-	if (user == NULL || *user == '\0') {
-		util_errf(err, errlen,
-			  "[milter] user is empty: refusing to run as root (set it to an "
-			  "unprivileged account, e.g. chanrac)");
-		return -1;
-	}
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		util_errf(err, errlen, "[milter] user: no user \"%s\"; refusing to run as root",
-			  user);
-		return -1;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		util_errf(err, errlen, "cannot become user %s: %s; refusing to run as root", user,
-			  strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		util_errf(err, errlen, "dropping root to %s did not stick", user);
-		return -1;
-	}
-	return 0;
-}
 
-static int write_pid(const char *path, char *err, size_t errlen)
-{
-	FILE *f;
-
-	if (path == NULL || *path == '\0')
-		return 0;
-	f = fopen(path, "w");
-	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
-		util_errf(err, errlen, "pid file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static int detach(char *err, size_t errlen)
-{
-	pid_t p = fork();
-
-	if (p < 0) {
-		util_errf(err, errlen, "fork: %s", strerror(errno));
-		return -1;
-	}
-	if (p > 0)
-		_exit(0);
-	if (setsid() < 0) {
-		util_errf(err, errlen, "setsid: %s", strerror(errno));
-		return -1;
-	}
-	if (freopen("/dev/null", "r", stdin) == NULL || freopen("/dev/null", "w", stdout) == NULL ||
-	    freopen("/dev/null", "w", stderr) == NULL) {
-		util_errf(err, errlen, "cannot redirect to /dev/null");
-		return -1;
-	}
-	return 0;
-}
 
 /* "unix:/path" or "local:/path" -> "/path"; NULL for inet sockets. */
 static const char *unix_path(const char *spec)
@@ -310,10 +247,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!fg && (bg || conf_bool(conf, "milter", "daemon"))) {
-		if (detach(err, sizeof err) < 0) {
+		int d = daemon_detach(err, sizeof err);
+		if (d < 0) {
 			log_err("%s", err);
 			goto out;
 		}
+		if (d > 0)
+			_exit(0); /* the parent; libmilter's socket is the child's now */
 	}
 	/* After detaching (threads do not survive fork), before dropping root.
 	 * Optional: a failure is logged and mail is checked without metrics. */
@@ -326,8 +266,8 @@ int main(int argc, char **argv)
 			log_info("metrics on http://%s/metrics", mlisten);
 	}
 	pidfile = conf_str(conf, "milter", "pid_file");
-	if (write_pid(pidfile, err, sizeof err) < 0 ||
-	    drop_privileges(user, err, sizeof err) < 0) {
+	if (daemon_write_pid(pidfile, err, sizeof err) < 0 ||
+	    daemon_drop_root("milter", user, err, sizeof err) < 0) {
 		log_err("%s", err);
 		pidfile = NULL;
 		goto out;

@@ -5,8 +5,6 @@
 #include <stddef.h>
 #include <getopt.h>
 #include <malloc.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "metrics.h"
 #include "rbld.h"
@@ -140,70 +139,8 @@ static int dump_stats(const cr_conf *c)
 	return 0;
 }
 
-static int drop_privileges(const char *user, char *err, size_t errlen)
-{
-	struct passwd *pw;
 
-	if (geteuid() != 0)
-		return 0;
-	if (user == NULL || *user == '\0') {
-		util_errf(err, errlen,
-			  "[rbld] user is empty: refusing to run as root (set it to an "
-			  "unprivileged account, e.g. chanrac)");
-		return -1;
-	}
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		util_errf(err, errlen, "[rbld] user: no user \"%s\"; refusing to run as root", user);
-		return -1;
-	}
-	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-		util_errf(err, errlen, "cannot become user %s: %s", user, strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		util_errf(err, errlen, "dropping root to %s did not stick", user);
-		return -1;
-	}
-	return 0;
-}
 
-static int write_pid(const char *path, char *err, size_t errlen)
-{
-	FILE *f;
-
-	if (path == NULL || *path == '\0')
-		return 0;
-	f = fopen(path, "w");
-	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
-		util_errf(err, errlen, "pid file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Forks into the background: 0 in the child, 1 in the parent, -1 with err. */
-static int detach(char *err, size_t errlen)
-{
-	pid_t p = fork();
-
-	if (p < 0) {
-		util_errf(err, errlen, "fork: %s", strerror(errno));
-		return -1;
-	}
-	if (p > 0)
-		return 1; /* the parent: main frees what it holds and exits 0 */
-	if (setsid() < 0) {
-		util_errf(err, errlen, "setsid: %s", strerror(errno));
-		return -1;
-	}
-	if (freopen("/dev/null", "r", stdin) == NULL || freopen("/dev/null", "w", stdout) == NULL ||
-	    freopen("/dev/null", "w", stderr) == NULL) {
-		util_errf(err, errlen, "cannot redirect to /dev/null");
-		return -1;
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -277,7 +214,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!fg && (bg || conf_bool(conf, "rbld", "daemon"))) {
-		int d = detach(err, sizeof err);
+		int d = daemon_detach(err, sizeof err);
 		if (d < 0) {
 			start_error(err);
 			rc = 1;
@@ -306,8 +243,8 @@ int main(int argc, char **argv)
 			log_info("metrics on http://%s/metrics", mlisten);
 	}
 	pidfile = conf_str(conf, "rbld", "pid_file");
-	if (write_pid(pidfile, err, sizeof err) < 0 ||
-	    drop_privileges(conf_str(conf, "rbld", "user"), err, sizeof err) < 0) {
+	if (daemon_write_pid(pidfile, err, sizeof err) < 0 ||
+	    daemon_drop_root("rbld", conf_str(conf, "rbld", "user"), err, sizeof err) < 0) {
 		log_err("%s", err);
 		rc = 1;
 		goto out;
