@@ -1258,7 +1258,7 @@ int msg_header_n(cr_msg *m, const char *name, size_t namelen, const char *value,
 
 	h = &m->hdrs[m->nhdrs];
 	h->raw = raw;
-	h->name = strndup(name, namelen);
+	h->name = util_memdup_str(name, namelen);
 	h->value = decode_header_text(raw, k, &flags);
 	if (h->name == NULL || h->value == NULL) {
 		free(h->raw);
@@ -1957,7 +1957,7 @@ static void add_email(cr_msg *m, const char *e, size_t n)
 
 	if (n == 0 || n > MSG_ADDR_MAX)
 		return;
-	s = strndup(e, n);
+	s = util_memdup_str(e, n);
 	if (s == NULL) {
 		m->oom = 1;
 		return;

@@ -143,3 +143,14 @@ int util_parse_time(const char *s, int64_t *out)
 	}
 	return -1;
 }
+
+char *util_memdup_str(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d == NULL)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}

@@ -13,6 +13,9 @@ void util_errf(char *err, size_t errlen, const char *fmt, ...)
 /* Copies at most dstlen-1 bytes and always NUL-terminates (dstlen > 0).
  * Returns strlen(src), so a result >= dstlen means it was truncated. */
 size_t util_strlcpy(char *dst, const char *src, size_t dstlen);
+/* A NUL-terminated copy of the n bytes at s, which need not be NUL-terminated
+ * (strndup may look for the NUL past n); NULL if out of memory. */
+char *util_memdup_str(const char *s, size_t n);
 
 /* Wall-clock seconds and monotonic milliseconds. */
 int64_t util_now(void);

@@ -5,6 +5,21 @@
 
 #include "util.h"
 
+/* util_memdup_str copies exactly n bytes of a buffer with no NUL in it. */
+START_TEST(test_memdup_str)
+{
+	const char buf[4] = { 'a', 'b', 'c', 'd' }; /* no terminating NUL */
+	char *d = util_memdup_str(buf, 3);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d, "abc");
+	free(d);
+	d = util_memdup_str(buf, 0);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d, "");
+	free(d);
+}
+END_TEST
+
 START_TEST(test_strlcpy_truncates_and_terminates)
 {
 	char b[4];
@@ -87,6 +102,7 @@ int main(void)
 	Suite *s = suite_create("util");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_strlcpy_truncates_and_terminates);
+	tcase_add_test(tc, test_memdup_str);
 	tcase_add_test(tc, test_parse_i64_bounds_and_garbage);
 	tcase_add_test(tc, test_parse_duration_units);
 	tcase_add_test(tc, test_format_age);
