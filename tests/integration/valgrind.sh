@@ -9,6 +9,11 @@
 # miss it.  Set VALGRIND_TESTS to choose other test scripts.
 . "$(dirname "$0")/../lib.sh"
 
+# Valgrind cannot run AddressSanitizer binaries; `make check` runs this test.
+if [ "${SANITIZED:-0}" = 1 ]; then
+	echo "# valgrind.sh: not run under the sanitizers (make check runs it)"
+	exit 0
+fi
 command -v valgrind >/dev/null || { not_ok "valgrind installed"; finish; }
 for b in chanrac chanrac-rbld chanrac-milter; do
 	[ -x "$BIN/$b" ] || { not_ok "$b built"; finish; }
