@@ -3,7 +3,8 @@
 #   fault_postfix.py PORT FIRST LAST THREADS GAP_MS
 # sends messages FIRST..LAST (Subject "fault-N", Message-ID <fault-N@test>) to
 # 127.0.0.1:PORT over THREADS parallel connections, one message per connection,
-# GAP_MS apart per thread; prints "N RESULT" per message: ok, 4xx/5xx code, or
+# GAP_MS apart per thread; prints "N RESULT" per message as it is answered: ok,
+# 4xx/5xx code, or
 # error (connection failed).  Every connection has a 30 s timeout.
 import smtplib, sys, threading, time
 
@@ -34,6 +35,7 @@ def send(i):
         r = "error"
     with lock:
         results[i] = r
+        print(i, r, flush=True)  # as it happens: the test watches the progress
 
 
 def worker(k):
@@ -47,5 +49,3 @@ for t in ts:
     t.start()
 for t in ts:
     t.join()
-for i in sorted(results):
-    print(i, results[i])

@@ -49,9 +49,15 @@ start_postfix pf "inet:127.0.0.1:$MPORT" || { not_ok "private Postfix starts"; f
 ok "redis, fakedns, chanrac-milter, smtp-sink and a private Postfix running"
 
 N=120
-python3 "$SENDER" "$PF_PORT" 1 "$N" 4 20 >"$T/send1.out" 2>&1 &
+python3 "$SENDER" "$PF_PORT" 1 "$N" 4 50 >"$T/send1.out" 2>&1 &
 SEND=$!
-sleep 1
+# Kill once the load is under way (20 answers), whatever the machine's speed:
+# the other 100 messages take at least 1.25 s more (4 senders, 50 ms apart),
+# and the milter stays down 1.5 s.
+for _ in $(seq 1 200); do
+	[ "$(wc -l <"$T/send1.out")" -ge 20 ] && break
+	sleep 0.05
+done
 kill -9 "$MPID"
 wait "$MPID" 2>/dev/null
 sleep 1.5
