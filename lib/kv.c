@@ -2,6 +2,7 @@
  * connections wait on a stack under lock; a call pops one (or connects), uses
  * it without the lock, and pushes it back unless it failed. */
 #include "kv.h"
+#include "redisconf.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -19,14 +20,7 @@
 
 struct cr_kv {
 	/* configuration, immutable after kv_open */
-	char server[300];
-	char host[256];
-	int port;
-	char socket[256];
-	char user[128];
-	char password[512];
-	int db;
-	char prefix[KV_PREFIX_MAX + 1];
+	struct redis_conf rc;
 	int64_t connect_ms, command_ms;
 
 	pthread_mutex_t lock; /* guards idle, nidle, down_until_ms */
@@ -44,102 +38,17 @@ static struct timeval kv_tv(int64_t ms)
 	return tv;
 }
 
-static int kv_read_password(cr_kv *kv, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	char line[sizeof kv->password + 2];
-	char *p, *end;
-
-	if (f == NULL) {
-		util_errf(err, errlen, "[redis] password_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fgets(line, sizeof line, f) == NULL) {
-		fclose(f);
-		util_errf(err, errlen, "[redis] password_file %s: empty", path);
-		return -1;
-	}
-	fclose(f);
-	for (p = line; *p == ' ' || *p == '\t'; p++)
-		;
-	end = p + strlen(p);
-	while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	if (*p == '\0' || strlen(p) >= sizeof kv->password) {
-		explicit_bzero(line, sizeof line);
-		util_errf(err, errlen, "[redis] password_file %s: first line empty or too long", path);
-		return -1;
-	}
-	util_strlcpy(kv->password, p, sizeof kv->password);
-	explicit_bzero(line, sizeof line);
-	return 0;
-}
-
-static int kv_valid_prefix(const char *p)
-{
-	size_t n = strlen(p);
-
-	if (n == 0 || n > KV_PREFIX_MAX)
-		return 0;
-	for (; *p; p++)
-		if (*p <= ' ' || *p > '~' || *p == '{' || *p == '}')
-			return 0;
-	return 1;
-}
-
 cr_kv *kv_open(const cr_conf *conf, int64_t timeout_ms, char *err, size_t errlen)
 {
 	cr_kv *kv = calloc(1, sizeof *kv);
-	const char *v;
 
 	if (kv == NULL) {
 		util_errf(err, errlen, "kv: out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&kv->lock, NULL);
-	v = conf_str(conf, "redis", "host");
-	if (util_strlcpy(kv->host, v ? v : "", sizeof kv->host) >= sizeof kv->host) {
-		util_errf(err, errlen, "[redis] host: too long");
+	if (redis_conf_load(conf, &kv->rc, err, errlen) < 0)
 		goto fail;
-	}
-	kv->port = (int)conf_int(conf, "redis", "port");
-	v = conf_str(conf, "redis", "socket");
-	if (util_strlcpy(kv->socket, v ? v : "", sizeof kv->socket) >= sizeof kv->socket) {
-		util_errf(err, errlen, "[redis] socket: path too long");
-		goto fail;
-	}
-	if (!kv->socket[0] && !kv->host[0]) {
-		util_errf(err, errlen, "[redis] host: empty and no socket set");
-		goto fail;
-	}
-	if (kv->socket[0])
-		snprintf(kv->server, sizeof kv->server, "unix:%s", kv->socket);
-	else if (strchr(kv->host, ':') != NULL)
-		snprintf(kv->server, sizeof kv->server, "[%s]:%d", kv->host, kv->port);
-	else
-		snprintf(kv->server, sizeof kv->server, "%s:%d", kv->host, kv->port);
-	v = conf_str(conf, "redis", "user");
-	if (util_strlcpy(kv->user, v ? v : "", sizeof kv->user) >= sizeof kv->user) {
-		util_errf(err, errlen, "[redis] user: too long");
-		goto fail;
-	}
-	v = conf_str(conf, "redis", "password_file");
-	if (v != NULL && v[0]) {
-		if (kv_read_password(kv, v, err, errlen) < 0)
-			goto fail;
-	} else if (kv->user[0]) {
-		util_errf(err, errlen, "[redis] user %s: set without password_file", kv->user);
-		goto fail;
-	}
-	kv->db = (int)conf_int(conf, "redis", "db");
-	v = conf_str(conf, "redis", "key_prefix");
-	if (v == NULL || !kv_valid_prefix(v)) {
-		util_errf(err, errlen,
-			  "[redis] key_prefix \"%s\": must be 1..%d printable characters without "
-			  "spaces or braces", v ? v : "", KV_PREFIX_MAX);
-		goto fail;
-	}
-	util_strlcpy(kv->prefix, v, sizeof kv->prefix);
 	if (timeout_ms > 0) {
 		kv->connect_ms = kv->command_ms = timeout_ms;
 	} else {
@@ -158,19 +67,19 @@ void kv_close(cr_kv *kv)
 		return;
 	for (size_t i = 0; i < kv->nidle; i++)
 		redisFree(kv->idle[i]);
-	explicit_bzero(kv->password, sizeof kv->password);
+	explicit_bzero(kv->rc.password, sizeof kv->rc.password);
 	pthread_mutex_destroy(&kv->lock);
 	free(kv);
 }
 
 const char *kv_prefix(const cr_kv *kv)
 {
-	return kv->prefix;
+	return kv->rc.prefix;
 }
 
 const char *kv_server(const cr_kv *kv)
 {
-	return kv->server;
+	return kv->rc.server;
 }
 
 static void kv_io_error(const cr_kv *kv, redisContext *c, const char *what, char *err,
@@ -183,7 +92,7 @@ static void kv_io_error(const cr_kv *kv, redisContext *c, const char *what, char
 		why = "timed out";
 	else if (c != NULL && c->err == REDIS_ERR_EOF)
 		why = "connection closed by server";
-	util_errf(err, errlen, "redis %s: %s: %s", kv->server, what, why);
+	util_errf(err, errlen, "redis %s: %s: %s", kv->rc.server, what, why);
 }
 
 /* Runs one setup command on a fresh connection; 0 or -1 with err. */
@@ -197,7 +106,7 @@ static int kv_setup_cmd(const cr_kv *kv, redisContext *c, int argc, const char *
 		return -1;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		util_errf(err, errlen, "redis %s: %s: %.*s", kv->server, argv[0], (int)r->len,
+		util_errf(err, errlen, "redis %s: %s: %.*s", kv->rc.server, argv[0], (int)r->len,
 			  r->str);
 		freeReplyObject(r);
 		return -1;
@@ -211,36 +120,36 @@ static redisContext *kv_connect(const cr_kv *kv, char *err, size_t errlen)
 	redisContext *c;
 	char db[16];
 
-	if (kv->socket[0])
-		c = redisConnectUnixWithTimeout(kv->socket, kv_tv(kv->connect_ms));
+	if (kv->rc.socket[0])
+		c = redisConnectUnixWithTimeout(kv->rc.socket, kv_tv(kv->connect_ms));
 	else
-		c = redisConnectWithTimeout(kv->host, kv->port, kv_tv(kv->connect_ms));
+		c = redisConnectWithTimeout(kv->rc.host, kv->rc.port, kv_tv(kv->connect_ms));
 	if (c == NULL) {
-		util_errf(err, errlen, "redis %s: cannot allocate a connection", kv->server);
+		util_errf(err, errlen, "redis %s: cannot allocate a connection", kv->rc.server);
 		return NULL;
 	}
 	if (c->err) {
-		util_errf(err, errlen, "redis %s: %s", kv->server, c->errstr);
+		util_errf(err, errlen, "redis %s: %s", kv->rc.server, c->errstr);
 		redisFree(c);
 		return NULL;
 	}
 	if (redisSetTimeout(c, kv_tv(kv->command_ms)) != REDIS_OK) {
-		util_errf(err, errlen, "redis %s: cannot set the command timeout", kv->server);
+		util_errf(err, errlen, "redis %s: cannot set the command timeout", kv->rc.server);
 		redisFree(c);
 		return NULL;
 	}
-	if (kv->password[0]) {
-		const char *a3[3] = { "AUTH", kv->user, kv->password };
-		const char *a2[2] = { "AUTH", kv->password };
-		if (kv->user[0] ? kv_setup_cmd(kv, c, 3, a3, err, errlen)
+	if (kv->rc.password[0]) {
+		const char *a3[3] = { "AUTH", kv->rc.user, kv->rc.password };
+		const char *a2[2] = { "AUTH", kv->rc.password };
+		if (kv->rc.user[0] ? kv_setup_cmd(kv, c, 3, a3, err, errlen)
 				: kv_setup_cmd(kv, c, 2, a2, err, errlen)) {
 			redisFree(c);
 			return NULL;
 		}
 	}
-	if (kv->db != 0) {
+	if (kv->rc.db != 0) {
 		const char *a[2] = { "SELECT", db };
-		snprintf(db, sizeof db, "%d", kv->db);
+		snprintf(db, sizeof db, "%d", kv->rc.db);
 		if (kv_setup_cmd(kv, c, 2, a, err, errlen) != 0) {
 			redisFree(c);
 			return NULL;
@@ -260,7 +169,7 @@ static redisContext *kv_get(cr_kv *kv, int *pooled, char *err, size_t errlen)
 	if (now < kv->down_until_ms) {
 		/* a connect or a command failed just now: fail fast for a while */
 		pthread_mutex_unlock(&kv->lock);
-		util_errf(err, errlen, "redis %s: unavailable (retrying shortly)", kv->server);
+		util_errf(err, errlen, "redis %s: unavailable (retrying shortly)", kv->rc.server);
 		return NULL;
 	}
 	if (kv->nidle > 0) {
@@ -351,7 +260,7 @@ redisReply *kv_command(cr_kv *kv, char *err, size_t errlen, int argc, const char
 	if (kv_pipeline(kv, 1, &argc, &av, NULL, &r, err, errlen) != 0)
 		return NULL;
 	if (r->type == REDIS_REPLY_ERROR) {
-		util_errf(err, errlen, "redis %s: %s: %.*s", kv->server, argv[0], (int)r->len, r->str);
+		util_errf(err, errlen, "redis %s: %s: %.*s", kv->rc.server, argv[0], (int)r->len, r->str);
 		freeReplyObject(r);
 		return NULL;
 	}

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "stats.h"
+#include "redisconf.h"
 #include "util.h"
 
 /* A day key lives about 400 days: long enough for a yearly report. */
@@ -28,7 +29,7 @@
 #define STATS_TOKEN_TTL_S "86400"
 /* While Redis stays down, the failure is logged again this often. */
 #define STATS_LOG_EVERY_MS 60000
-#define STATS_PREFIX_MAX 64
+#define STATS_PREFIX_MAX REDISCONF_PREFIX_MAX
 
 struct stats_counter {
 	char name[STATS_NAME_MAX + 1];
@@ -54,14 +55,7 @@ struct stats_item {
 
 struct cr_stats {
 	/* configuration, immutable after stats_new */
-	char server[300];
-	char host[256];
-	int port;
-	char socket[256];
-	char user[128];
-	char password[512];
-	int db;
-	char prefix[STATS_PREFIX_MAX + 1];
+	struct redis_conf rc;
 	int64_t interval_ms, timeout_ms, retry_max_ms;
 
 	pthread_mutex_t lock; /* guards days, stop, wake */
@@ -105,18 +99,6 @@ static void stats_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int stats_valid_prefix(const char *p)
-{
-	size_t n = strlen(p);
-
-	if (n == 0 || n > STATS_PREFIX_MAX)
-		return 0;
-	for (; *p; p++)
-		if (*p <= ' ' || *p > '~' || *p == '{' || *p == '}')
-			return 0;
-	return 1;
-}
-
 static int stats_valid_name(const char *name)
 {
 	size_t n = 0;
@@ -148,90 +130,16 @@ int stats_day_key(const char *prefix, int64_t when, char *buf, size_t len)
 	return (n < 0 || (size_t)n >= len) ? -1 : n;
 }
 
-/* First line of path, trimmed of surrounding white space. */
-static int stats_read_password(cr_stats *s, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char line[sizeof s->password + 2];
-	char *p, *end;
-
-	if (f == NULL) {
-		stats_errf(err, errlen, "[redis] password_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fgets(line, sizeof line, f) == NULL) {
-		fclose(f);
-		stats_errf(err, errlen, "[redis] password_file %s: empty", path);
-		return -1;
-	}
-	fclose(f);
-	for (p = line; *p == ' ' || *p == '\t'; p++)
-		;
-	end = p + strlen(p);
-	while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	if (*p == '\0' || strlen(p) >= sizeof s->password) {
-		explicit_bzero(line, sizeof line);
-		stats_errf(err, errlen, "[redis] password_file %s: first line empty or too long",
-			   path);
-		return -1;
-	}
-	util_strlcpy(s->password, p, sizeof s->password);
-	explicit_bzero(line, sizeof line);
-	return 0;
-}
-
 cr_stats *stats_new(const cr_conf *conf, char *err, size_t errlen)
 {
 	cr_stats *s = calloc(1, sizeof *s);
-	const char *v;
 
 	if (s == NULL) {
 		stats_errf(err, errlen, "stats: out of memory");
 		return NULL;
 	}
-	v = conf_str(conf, "redis", "host");
-	if (util_strlcpy(s->host, v ? v : "", sizeof s->host) >= sizeof s->host) {
-		stats_errf(err, errlen, "[redis] host: too long");
+	if (redis_conf_load(conf, &s->rc, err, errlen) < 0)
 		goto fail;
-	}
-	s->port = (int)conf_int(conf, "redis", "port");
-	v = conf_str(conf, "redis", "socket");
-	if (util_strlcpy(s->socket, v ? v : "", sizeof s->socket) >= sizeof s->socket) {
-		stats_errf(err, errlen, "[redis] socket: path too long");
-		goto fail;
-	}
-	if (!s->socket[0] && !s->host[0]) {
-		stats_errf(err, errlen, "[redis] host: empty and no socket set");
-		goto fail;
-	}
-	if (s->socket[0])
-		snprintf(s->server, sizeof s->server, "unix:%s", s->socket);
-	else if (strchr(s->host, ':') != NULL)
-		snprintf(s->server, sizeof s->server, "[%s]:%d", s->host, s->port);
-	else
-		snprintf(s->server, sizeof s->server, "%s:%d", s->host, s->port);
-	v = conf_str(conf, "redis", "user");
-	if (util_strlcpy(s->user, v ? v : "", sizeof s->user) >= sizeof s->user) {
-		stats_errf(err, errlen, "[redis] user: too long");
-		goto fail;
-	}
-	v = conf_str(conf, "redis", "password_file");
-	if (v != NULL && v[0]) {
-		if (stats_read_password(s, v, err, errlen) < 0)
-			goto fail;
-	} else if (s->user[0]) {
-		stats_errf(err, errlen, "[redis] user %s: set without password_file", s->user);
-		goto fail;
-	}
-	s->db = (int)conf_int(conf, "redis", "db");
-	v = conf_str(conf, "redis", "key_prefix");
-	if (v == NULL || !stats_valid_prefix(v)) {
-		stats_errf(err, errlen, "[redis] key_prefix \"%s\": must be 1..%d printable "
-			   "characters without spaces or braces", v ? v : "", STATS_PREFIX_MAX);
-		goto fail;
-	}
-	util_strlcpy(s->prefix, v, sizeof s->prefix);
 	s->interval_ms = conf_ms(conf, "milter", "stats_interval");
 	s->timeout_ms = conf_ms(conf, "milter", "stats_timeout");
 	s->retry_max_ms = conf_ms(conf, "milter", "stats_retry_max");
@@ -252,7 +160,7 @@ cr_stats *stats_new(const cr_conf *conf, char *err, size_t errlen)
 	}
 	return s;
 fail:
-	explicit_bzero(s->password, sizeof s->password);
+	explicit_bzero(s->rc.password, sizeof s->rc.password);
 	free(s);
 	return NULL;
 }
@@ -536,10 +444,10 @@ static int stats_simple(cr_stats *s, int argc, const char **argv, char *why, siz
 static int stats_connect(cr_stats *s, char *why, size_t whylen)
 {
 	stats_disconnect(s);
-	if (s->socket[0])
-		s->c = redisConnectUnixWithTimeout(s->socket, stats_tv(s->timeout_ms));
+	if (s->rc.socket[0])
+		s->c = redisConnectUnixWithTimeout(s->rc.socket, stats_tv(s->timeout_ms));
 	else
-		s->c = redisConnectWithTimeout(s->host, s->port, stats_tv(s->timeout_ms));
+		s->c = redisConnectWithTimeout(s->rc.host, s->rc.port, stats_tv(s->timeout_ms));
 	if (s->c == NULL) {
 		snprintf(why, whylen, "cannot allocate a connection");
 		return -1;
@@ -554,19 +462,19 @@ static int stats_connect(cr_stats *s, char *why, size_t whylen)
 		stats_disconnect(s);
 		return -1;
 	}
-	if (s->password[0]) {
-		const char *argv[3] = { "AUTH", s->user, s->password };
-		int rc = s->user[0] ? stats_simple(s, 3, argv, why, whylen)
-				    : (argv[1] = s->password, stats_simple(s, 2, argv, why, whylen));
+	if (s->rc.password[0]) {
+		const char *argv[3] = { "AUTH", s->rc.user, s->rc.password };
+		int rc = s->rc.user[0] ? stats_simple(s, 3, argv, why, whylen)
+				    : (argv[1] = s->rc.password, stats_simple(s, 2, argv, why, whylen));
 		if (rc < 0) {
 			stats_disconnect(s);
 			return -1;
 		}
 	}
-	if (s->db != 0) {
+	if (s->rc.db != 0) {
 		char db[16];
 		const char *argv[2] = { "SELECT", db };
-		snprintf(db, sizeof db, "%d", s->db);
+		snprintf(db, sizeof db, "%d", s->rc.db);
 		if (stats_simple(s, 2, argv, why, whylen) < 0) {
 			stats_disconnect(s);
 			return -1;
@@ -633,7 +541,7 @@ static int stats_write(cr_stats *s, const char *token, const struct stats_day *d
 			continue;
 		for (size_t j = 0; j <= d->nc; j++) {
 			struct stats_op *o = &ops[nops++];
-			snprintf(o->key, sizeof o->key, "%.64s:{st}:day:%.10s", s->prefix, d->day);
+			snprintf(o->key, sizeof o->key, "%.64s:{st}:day:%.10s", s->rc.prefix, d->day);
 			snprintf(o->field, sizeof o->field, "msg.%s", j < d->nc ? d->c[j].name : "total");
 			snprintf(o->num, sizeof o->num, "%lld", j < d->nc ? d->c[j].n : d->total);
 			o->kind = "h";
@@ -643,16 +551,16 @@ static int stats_write(cr_stats *s, const char *token, const struct stats_day *d
 		const struct stats_item *it = &items[i];
 		struct stats_op *o = &ops[nops++];
 		if (it->kind == STATS_ITEM_FIELD)
-			snprintf(o->key, sizeof o->key, "%.64s:{st}:day:%.10s", s->prefix, it->day);
+			snprintf(o->key, sizeof o->key, "%.64s:{st}:day:%.10s", s->rc.prefix, it->day);
 		else
-			snprintf(o->key, sizeof o->key, "%.64s:{st}:%s:%s:%.10s", s->prefix,
+			snprintf(o->key, sizeof o->key, "%.64s:{st}:%s:%s:%.10s", s->rc.prefix,
 				 it->kind == STATS_ITEM_LABEL ? "lab" : "set", it->name, it->day);
 		snprintf(o->field, sizeof o->field, "%s",
 			 it->kind == STATS_ITEM_FIELD ? it->name : it->label);
 		snprintf(o->num, sizeof o->num, "%lld", it->n);
 		o->kind = it->kind == STATS_ITEM_MEMBER ? "s" : "h";
 	}
-	snprintf(tokkey, sizeof tokkey, "%.64s:{st}:flush:%s", s->prefix, token);
+	snprintf(tokkey, sizeof tokkey, "%.64s:{st}:flush:%s", s->rc.prefix, token);
 	snprintf(nkeys, sizeof nkeys, "%zu", 1 + nops);
 	argv[k++] = "EVAL";
 	argv[k++] = stats_script;
@@ -749,7 +657,7 @@ static int stats_flush_now(cr_stats *s, int force)
 		if (rc == 0) {
 			if (s->down)
 				log_info("stats: redis %s reachable again after %lu failed attempt(s); "
-					 "%lld message count(s) written", s->server, s->failures,
+					 "%lld message count(s) written", s->rc.server, s->failures,
 					 total);
 			s->down = 0;
 			s->failures = 0;
@@ -769,7 +677,7 @@ static int stats_flush_now(cr_stats *s, int force)
 		s->failures++;
 		if (!s->down || now - s->last_log_ms >= STATS_LOG_EVERY_MS) {
 			log_warn("stats: redis %s: %s; %lld message count(s) kept in memory, "
-				 "retrying", s->server, why[0] ? why : "failed", stats_pending(s));
+				 "retrying", s->rc.server, why[0] ? why : "failed", stats_pending(s));
 			s->last_log_ms = now;
 		}
 		s->down = 1;
@@ -845,14 +753,14 @@ void stats_free(cr_stats *s)
 	stats_flush_now(s, 1);
 	left = stats_pending(s);
 	if (left > 0)
-		log_warn("stats: %lld message count(s) not written to redis %s", left, s->server);
+		log_warn("stats: %lld message count(s) not written to redis %s", left, s->rc.server);
 	stats_disconnect(s);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->io_lock);
 	free(s->items);
 	free(s->pend_items);
-	explicit_bzero(s->password, sizeof s->password);
+	explicit_bzero(s->rc.password, sizeof s->rc.password);
 	free(s);
 }
 
@@ -922,7 +830,7 @@ static int stats_read(cr_stats *s, int64_t from, int64_t to, const char *mid, in
 	}
 	pthread_mutex_lock(&s->io_lock);
 	if ((s->c == NULL || s->c->err) && stats_connect(s, why, sizeof why) < 0) {
-		stats_errf(err, errlen, "redis %s: %s", s->server, why);
+		stats_errf(err, errlen, "redis %s: %s", s->rc.server, why);
 		pthread_mutex_unlock(&s->io_lock);
 		return -1;
 	}
@@ -932,9 +840,9 @@ static int stats_read(cr_stats *s, int64_t from, int64_t to, const char *mid, in
 		const char *argv[2];
 		stats_day_text(t, day);
 		if (mid == NULL)
-			snprintf(key, sizeof key, "%s:{st}:day:%s", s->prefix, day);
+			snprintf(key, sizeof key, "%s:{st}:day:%s", s->rc.prefix, day);
 		else
-			snprintf(key, sizeof key, "%s:{st}:%s:%s", s->prefix, mid, day);
+			snprintf(key, sizeof key, "%s:{st}:%s:%s", s->rc.prefix, mid, day);
 		argv[0] = members ? "SMEMBERS" : "HGETALL";
 		argv[1] = key;
 		if (redisAppendCommandArgv(s->c, 2, argv, NULL) != REDIS_OK) {
@@ -974,7 +882,7 @@ static int stats_read(cr_stats *s, int64_t from, int64_t to, const char *mid, in
 		freeReplyObject(r);
 	}
 	if (rc < 0) {
-		stats_errf(err, errlen, "redis %s: %s", s->server,
+		stats_errf(err, errlen, "redis %s: %s", s->rc.server,
 			   why[0] ? why : stats_why(s, NULL));
 		stats_disconnect(s);
 		stats_values_free(out);
