@@ -1,5 +1,5 @@
 /* fingerprint: MinHash signatures of normalised message text (see fingerprint.h).
- * Pipeline: Unicode lower-case (libunistring) -> drop the salutation -> split into
+ * Pipeline: Unicode lower-case (utext: libunistring's full mapping) -> drop the salutation -> split into
  * words at white space and punctuation, replacing tracking tokens -> hash each
  * word -> 3-word shingles -> 64 minima of independent mixes. */
 #include "fingerprint.h"
@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unicase.h>
+#include <unistr.h>
+
+#include "utext.h"
 
 /* Words looked at: the first this many (a 1 MiB body has ~150,000), in at most
  * the first FP_MAX_BYTES of text (about 20 ms of work on one core). */
@@ -241,7 +243,7 @@ static int fp_walk(const char *text, size_t len, fp_emit_fn emit, void *ud)
 	}
 	/* The text is NFC already (msg_text); lower-casing it without normalising
 	 * again is twice as fast, and every text goes through the same steps. */
-	low = u8_tolower((const uint8_t *)text, len, NULL, NULL, NULL, &low_len);
+	low = utext_tolower(text, len, &low_len);
 	if (low == NULL)
 		return -1;
 	pos = fp_skip_salutation((const char *)low, low_len);

@@ -17,6 +17,7 @@
 
 #include "dname.h"
 #include "util.h"
+#include "utext.h"
 
 /* Bounds on single items inside a message (the message-wide ones are in msg.h). */
 #define CHARSET_MAX 40        /* a charset label longer than this is unknown */
@@ -223,17 +224,14 @@ static int add_utf8_sanitised(struct sbuf *out, const char *s, size_t n)
 /* Replaces the buffer's contents by their NFC form (input is valid UTF-8). */
 static void nfc_inplace(struct sbuf *b)
 {
-	size_t i, rl = 0;
+	size_t rl = 0;
 	uint8_t *r;
 	char *np;
 
 	if (b->oom || b->p == NULL)
 		return;
-	for (i = 0; i < b->len; i++)
-		if ((unsigned char)b->p[i] >= 0x80)
-			break;
-	if (i == b->len)
-		return; /* ASCII is already NFC */
+	if (utext_is_nfc(b->p, b->len))
+		return; /* ASCII and precomposed Latin (Vietnamese) are NFC already */
 	r = u8_normalize(UNINORM_NFC, (const uint8_t *)b->p, b->len, NULL, &rl);
 	if (r == NULL) {
 		if (errno == ENOMEM)
