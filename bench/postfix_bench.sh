@@ -17,7 +17,9 @@
 # Prints messages/s per round, the median/min/max per instance, CPU ms per
 # message of the filter processes, and the ratios of the medians.
 #   usage: bench/postfix_bench.sh [N] [ROUNDS]   (defaults 2000 and 3; BUILD=dir)
-#   env:   S (sessions, default 10), SA_N (messages per spamass round, default N/10)
+#   env:   S (sessions, default 10), SA_N (messages per spamass round, default N/10),
+#          CONFIGS (a subset of "none null chanrac spamass"), PERF_CFG=CFG (record a
+#          system-wide perf profile of that instance's rounds into PERF_OUT)
 # Needs root (private Postfix), postfix, smtp-source/smtp-sink, redis-server,
 # spamd, spamass-milter, libmilter-dev (contrib/install-deps.sh installs them).
 . "$(dirname "$0")/../tests/lib.sh"
@@ -128,7 +130,7 @@ wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SAM_PORT" || die "spamass-milte
 SINK_DUMP=0 start_sink >/dev/null || die "smtp-sink did not start"
 declare -A PFDIR PFPORT
 PF_MAIN_EXTRA="milter_default_action = tempfail"
-CONFIGS="none null chanrac spamass"
+CONFIGS=${CONFIGS:-none null chanrac spamass}
 for cfg in $CONFIGS; do
 	case $cfg in
 	none) m="" ;;
@@ -183,12 +185,23 @@ round() {
 	PF=${PFDIR[$cfg]}
 	before=$(grep -c ' status=sent ' "$PF/maillog" 2>/dev/null)
 	c0=$(filter_cpu "$cfg")
+	local perf=""
+	if [ "$cfg" = "${PERF_CFG:-}" ] && [ "$count" = "$N" ]; then # a system-wide profile of this round
+		perf record -a -g -o "$T/perf.$cfg.data" -- sleep 600 >/dev/null 2>&1 &
+		perf=$!
+		sleep 1
+	fi
 	t0=$(now_ms)
 	smtp-source -s "$S" -m "$count" -f bench@congty-abc.com.vn -t user@example.vn \
 		-M mail.congty-abc.com.vn -F "$T/msg.eml" "127.0.0.1:${PFPORT[$cfg]}" >"$T/ss.out" 2>&1 ||
 		{ echo "smtp-source failed ($cfg): $(tail -n 3 "$T/ss.out")" >&2; return 1; }
 	wait_for 600 pf_queue_empty || { echo "queue of $cfg did not drain" >&2; return 1; }
 	t1=$(now_ms)
+	if [ -n "$perf" ]; then
+		kill -INT "$perf"
+		wait "$perf"
+		cp "$T/perf.$cfg.data" "${PERF_OUT:-perf.$cfg.data}"
+	fi
 	c1=$(filter_cpu "$cfg")
 	wait_for 10 sh -c "[ \$(grep -c ' status=sent ' '$PF/maillog') -ge $((before + count)) ]"
 	after=$(grep -c ' status=sent ' "$PF/maillog")
