@@ -8,7 +8,10 @@
 # round with the server's and the client's CPU time per answered query (the
 # figures to compare on a shared machine); the qps ratios; then chanrac-rbld's
 # cold load of the same entries from Redis, with the CPU time it and
-# redis-server spent on it.  Usage: bench/rbld_bench.sh [SECONDS_PER_ROUND] [ROUNDS]
+# redis-server spent on it.  A third server, bench/null_dns.c (the same
+# recvmmsg/sendmmsg loop with no lookup: each query sent back as an empty
+# NXDOMAIN), runs the same rounds: its rate over rbldnsd's is the ceiling of the
+# ratio for any server on the kernel's UDP sockets here.  Usage: bench/rbld_bench.sh [SECONDS_PER_ROUND] [ROUNDS]
 # Env: BUILD (default build), DATA (data dir, generated if missing), CPU_SERVER,
 # CPU_CLIENT, DNSPERF_OPTS.
 set -u
@@ -90,6 +93,18 @@ wait_up "$P_RB" || { echo "rbldnsd did not start"; cat "$T/rbldnsd.log"; exit 1;
 load_rb=$(($(ms) - t0))
 load_rb_own=$(sed -n 's/.*zones reloaded, time \([0-9.]*\)e.*/\1/p' "$T/rbldnsd.log")
 
+# The null responder: the same core, the same rounds.
+P_NULL=$(port)
+cc -std=c11 -O2 -Wall -Wextra -Werror -o "$T/null_dns" "$ROOT/bench/null_dns.c" ||
+	{ echo "rbld_bench: cannot build bench/null_dns.c" >&2; exit 1; }
+taskset -c "$CPU_SERVER" "$T/null_dns" "$P_NULL" &
+NL=$!
+PIDS+=("$NL")
+for i in $(seq 1 500); do
+	kdig @127.0.0.1 -p "$P_NULL" +time=1 +retry=0 x.test A 2>/dev/null | grep -q NXDOMAIN && break
+	sleep 0.01
+done
+
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # CPU time per answered query (microseconds): the server's from its /proc ticks,
 # the client's from bash's time (user + sys).  On loopback the kernel work of
@@ -121,7 +136,7 @@ run_load() { # run_load PORT PID -> the same, with the batching client
 	echo "$q $(awk '{print $6}' "$T/load.out") $(((b - a) / SECS))" \
 		"$(us_per_q "$(((b - a)))e-2" "$q") $(us_per_q "$c" "$q")"
 }
-declare -a Q_CR Q_RB L_CR L_RB
+declare -a Q_CR Q_RB Q_NL L_CR L_RB L_NL
 lost_cr=0
 lost_rb=0
 for r in $(seq 1 "$ROUNDS"); do
@@ -129,6 +144,8 @@ for r in $(seq 1 "$ROUNDS"); do
 	echo "# round $r dnsperf chanrac-rbld: $1 q/s, $2 lost, server CPU $3% ($4 us/query), dnsperf $5 us/query"
 	set -- $(run "$P_RB" "$RB"); Q_RB+=("$1"); lost_rb=$((lost_rb + $2))
 	echo "# round $r dnsperf rbldnsd:      $1 q/s, $2 lost, server CPU $3% ($4 us/query), dnsperf $5 us/query"
+	set -- $(run "$P_NULL" "$NL"); Q_NL+=("$1")
+	echo "# round $r dnsperf null_dns:     $1 q/s, $2 lost, server CPU $3% ($4 us/query), dnsperf $5 us/query"
 done
 LOAD=$ROOT/$BUILD/tests/tools/rbl_load
 [ -x "$LOAD" ] || make -s BUILD="$BUILD" "$BUILD/tests/tools/rbl_load" >/dev/null
@@ -139,6 +156,8 @@ for r in $(seq 1 "$ROUNDS"); do
 	echo "# round $r rbl_load chanrac-rbld: $1 q/s, $2 lost, server CPU $3% ($4 us/query), client $5 us/query"
 	set -- $(run_load "$P_RB" "$RB"); L_RB+=("$1"); llost_rb=$((llost_rb + $2))
 	echo "# round $r rbl_load rbldnsd:      $1 q/s, $2 lost, server CPU $3% ($4 us/query), client $5 us/query"
+	set -- $(run_load "$P_NULL" "$NL"); L_NL+=("$1")
+	echo "# round $r rbl_load null_dns:     $1 q/s, $2 lost, server CPU $3% ($4 us/query), client $5 us/query"
 done
 best() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -157,7 +176,10 @@ bl_rb=$(best "${L_RB[@]}")
 echo "server-bound (rbl_load, batching client): chanrac-rbld best $bl_cr q/s ($llost_cr lost)," \
 	"rbldnsd best $bl_rb q/s ($llost_rb lost)"
 python3 -c "import sys; print('server-bound qps ratio chanrac-rbld/rbldnsd (best): %.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$bl_cr" "$bl_rb"
-kill "$CR" "$RB" 2>/dev/null
+bn_q=$(best "${Q_NL[@]}")
+bn_l=$(best "${L_NL[@]}")
+python3 -c "import sys; q, l, rq, rl = map(float, sys.argv[1:]); print('ceiling (null_dns, no lookup at all) / rbldnsd (best): dnsperf %.2f (%.0f q/s), rbl_load %.2f (%.0f q/s)' % (q / rq, q, l / rl, l))" "$bn_q" "$bn_l" "$bc_rb" "$bl_rb"
+kill "$CR" "$RB" "$NL" 2>/dev/null
 
 # Cold load of the same entries from Redis.
 if [ -x "$CLI" ] && command -v redis-server >/dev/null; then
