@@ -638,7 +638,7 @@ void engine_check(cr_engine *e, const struct engine_input *in, const cr_msg *msg
 	static const struct engine_input empty_input;
 	int64_t start = util_mono_ms();
 	struct engine_run *r;
-	pthread_t spf_thread;
+	struct engine_spf_job spf_job;
 	int spf_started = 0;
 	const engine_check_fn *checks;
 
@@ -677,13 +677,13 @@ void engine_check(cr_engine *e, const struct engine_input *in, const cr_msg *msg
 	} else {
 		engine_dnsbl_plan(r);
 		engine_dkim_plan(r);
-		spf_started = engine_spf_start(r, &spf_thread);
+		spf_started = engine_spf_start(r, &spf_job);
 		if (r->nlookups > 0 || e->nzones > 0 || r->dkim_planned > 0) {
 			if (dnsq_run(r->set) < 0)
 				log_warn("%s: engine: DNS: %s", in->queue_id ? in->queue_id : "-",
 					 dnsq_set_error(r->set));
 		}
-		engine_spf_finish(r, &spf_thread, spf_started);
+		engine_spf_finish(r, &spf_job, spf_started);
 		engine_dnsbl_health(r);
 		dns_health(r);
 	}

@@ -160,8 +160,17 @@ void engine_dnsbl_score(struct engine_run *r);
 const struct engine_zone *engine_zone_of_rule(const cr_engine *e, const char *rule);
 
 /* engine_spf.c */
-int engine_spf_start(struct engine_run *r, pthread_t *thread);
-void engine_spf_finish(struct engine_run *r, pthread_t *thread, int started);
+/* SPF of one message, run by a pooled worker thread while the caller runs the
+ * DNSBL set (engine_spf.c). */
+struct engine_spf_job {
+	struct engine_run *r;
+	struct engine_spf_job *next;
+	pthread_cond_t done_cv;
+	int done;
+};
+/* 1: queued for a worker; 0: nothing to check; -1: no worker (finish runs it). */
+int engine_spf_start(struct engine_run *r, struct engine_spf_job *job);
+void engine_spf_finish(struct engine_run *r, struct engine_spf_job *job, int started);
 void engine_spf_score(struct engine_run *r);
 void engine_spf_auth_results(struct engine_run *r);
 

@@ -2,6 +2,7 @@
  * by tests/tools/fakedns (listed, unlisted, error codes, answers outside 127/8, failed
  * self-tests, a dead zone), thresholds, the allow zones, headers and reply text. */
 #include <check.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -556,6 +557,79 @@ START_TEST(test_spf_results_in_authentication_results)
 }
 END_TEST
 
+/* SPF runs on pooled workers: many messages checked at once each get their own
+ * result, and the workers are reused rather than one created per message. */
+struct spf_burst {
+	cr_engine *e;
+	int id, wrong;
+};
+
+static void *spf_burst_thread(void *arg)
+{
+	struct spf_burst *b = arg;
+	static const char *const from[3] = {"a@pass.test", "b@fail.test", "c@nowhere.test"};
+	static const char *const want[3] = {"mx.test; spf=pass smtp.mailfrom=pass.test",
+					    "mx.test; spf=fail smtp.mailfrom=fail.test",
+					    "mx.test; spf=none smtp.mailfrom=nowhere.test"};
+
+	for (int i = 0; i < 30; i++) {
+		struct engine_input in;
+		struct engine_verdict v;
+		int k = (b->id + i) % 3;
+
+		input_init(&in, "192.0.2.10", "[192.0.2.10]", from[k]);
+		engine_check(b->e, &in, NULL, util_mono_ms() + 5000, &v);
+		if (strcmp(v.hdr_auth_results, want[k]) != 0)
+			b->wrong++;
+	}
+	return NULL;
+}
+
+static int threads_now(void)
+{
+	char line[256];
+	int n = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+START_TEST(test_spf_on_pooled_workers)
+{
+	cr_engine *e = mk_engine_ok(NULL, NULL);
+	struct spf_burst b[8];
+	pthread_t t[8];
+	int before = threads_now(), after_one, after_many;
+	struct engine_verdict v;
+	struct engine_input in;
+
+	input_init(&in, "192.0.2.10", NULL, "alice@pass.test");
+	for (int i = 0; i < 20; i++) { /* one message at a time: one worker, kept and reused */
+		run(e, &in, NULL, 2000, &v);
+		ck_assert_str_eq(v.hdr_auth_results, "mx.test; spf=pass smtp.mailfrom=pass.test");
+		after_one = threads_now();
+		ck_assert_int_eq(after_one, before + 1); /* (tests run forked: no workers before) */
+	}
+	for (int i = 0; i < 8; i++) {
+		b[i] = (struct spf_burst){ .e = e, .id = i };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, spf_burst_thread, &b[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(b[i].wrong, 0);
+	}
+	/* never more workers than messages checked at once */
+	after_many = threads_now();
+	ck_assert_int_le(after_many, before + 8);
+	engine_free(e);
+}
+END_TEST
+
 START_TEST(test_reply_text_is_sanitised)
 {
 	cr_engine *e = mk_engine_ok("reject_score = 3\nquarantine_score = 0\ntag_score = 0", NULL);
@@ -798,6 +872,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_allow_ip_zone_short_circuits_to_accept);
 	tcase_add_test(tc, test_allow_domain_zone_needs_spf_pass);
 	tcase_add_test(tc, test_spf_results_in_authentication_results);
+	tcase_add_test(tc, test_spf_on_pooled_workers);
 	tcase_add_test(tc, test_reply_text_is_sanitised);
 	tcase_add_test(tc, test_reply_sanitise_bounds_and_percent);
 	tcase_add_test(tc, test_reject_text_names_zone_and_delist_url);
