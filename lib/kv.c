@@ -4,12 +4,10 @@
 #include "kv.h"
 #include "redisconf.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "util.h"
 
@@ -28,15 +26,6 @@ struct cr_kv {
 	size_t nidle;
 	int64_t down_until_ms;
 };
-
-static struct timeval kv_tv(int64_t ms)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	return tv;
-}
 
 cr_kv *kv_open(const cr_conf *conf, int64_t timeout_ms, char *err, size_t errlen)
 {
@@ -85,77 +74,7 @@ const char *kv_server(const cr_kv *kv)
 static void kv_io_error(const cr_kv *kv, redisContext *c, const char *what, char *err,
 			size_t errlen)
 {
-	const char *why = c != NULL && c->errstr[0] ? c->errstr : "no reply";
-
-	if (c != NULL && c->err == REDIS_ERR_IO &&
-	    (c->errstr[0] == '\0' || strcmp(c->errstr, strerror(EAGAIN)) == 0))
-		why = "timed out";
-	else if (c != NULL && c->err == REDIS_ERR_EOF)
-		why = "connection closed by server";
-	util_errf(err, errlen, "redis %s: %s: %s", kv->rc.server, what, why);
-}
-
-/* Runs one setup command on a fresh connection; 0 or -1 with err. */
-static int kv_setup_cmd(const cr_kv *kv, redisContext *c, int argc, const char **argv,
-			char *err, size_t errlen)
-{
-	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
-
-	if (r == NULL) {
-		kv_io_error(kv, c, argv[0], err, errlen);
-		return -1;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		util_errf(err, errlen, "redis %s: %s: %.*s", kv->rc.server, argv[0], (int)r->len,
-			  r->str);
-		freeReplyObject(r);
-		return -1;
-	}
-	freeReplyObject(r);
-	return 0;
-}
-
-static redisContext *kv_connect(const cr_kv *kv, char *err, size_t errlen)
-{
-	redisContext *c;
-	char db[16];
-
-	if (kv->rc.socket[0])
-		c = redisConnectUnixWithTimeout(kv->rc.socket, kv_tv(kv->connect_ms));
-	else
-		c = redisConnectWithTimeout(kv->rc.host, kv->rc.port, kv_tv(kv->connect_ms));
-	if (c == NULL) {
-		util_errf(err, errlen, "redis %s: cannot allocate a connection", kv->rc.server);
-		return NULL;
-	}
-	if (c->err) {
-		util_errf(err, errlen, "redis %s: %s", kv->rc.server, c->errstr);
-		redisFree(c);
-		return NULL;
-	}
-	if (redisSetTimeout(c, kv_tv(kv->command_ms)) != REDIS_OK) {
-		util_errf(err, errlen, "redis %s: cannot set the command timeout", kv->rc.server);
-		redisFree(c);
-		return NULL;
-	}
-	if (kv->rc.password[0]) {
-		const char *a3[3] = { "AUTH", kv->rc.user, kv->rc.password };
-		const char *a2[2] = { "AUTH", kv->rc.password };
-		if (kv->rc.user[0] ? kv_setup_cmd(kv, c, 3, a3, err, errlen)
-				: kv_setup_cmd(kv, c, 2, a2, err, errlen)) {
-			redisFree(c);
-			return NULL;
-		}
-	}
-	if (kv->rc.db != 0) {
-		const char *a[2] = { "SELECT", db };
-		snprintf(db, sizeof db, "%d", kv->rc.db);
-		if (kv_setup_cmd(kv, c, 2, a, err, errlen) != 0) {
-			redisFree(c);
-			return NULL;
-		}
-	}
-	return c;
+	util_errf(err, errlen, "redis %s: %s: %s", kv->rc.server, what, redis_conf_why(c));
 }
 
 /* A connection: an idle one (*pooled = 1) or a new one. */
@@ -179,7 +98,7 @@ static redisContext *kv_get(cr_kv *kv, int *pooled, char *err, size_t errlen)
 	pthread_mutex_unlock(&kv->lock);
 	if (c != NULL)
 		return c;
-	c = kv_connect(kv, err, errlen);
+	c = redis_conf_connect(&kv->rc, kv->connect_ms, kv->command_ms, err, errlen);
 	if (c == NULL) {
 		pthread_mutex_lock(&kv->lock);
 		kv->down_until_ms = util_mono_ms() + KV_BACKOFF_MS;

@@ -418,67 +418,20 @@ static const char *stats_why(const cr_stats *s, const redisReply *r)
 		return r->str;
 	if (s->c == NULL)
 		return "not connected";
-	if (s->c->err == REDIS_ERR_IO &&
-	    (s->c->errstr[0] == '\0' || strcmp(s->c->errstr, strerror(EAGAIN)) == 0))
-		return "timed out";
-	if (s->c->err == REDIS_ERR_EOF)
-		return "connection closed by server";
-	return s->c->errstr[0] ? s->c->errstr : "no reply";
-}
-
-/* One command during connection set-up; 0 or -1 with why. */
-static int stats_simple(cr_stats *s, int argc, const char **argv, char *why, size_t whylen)
-{
-	redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
-
-	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-		snprintf(why, whylen, "%s: %s", argv[0], stats_why(s, r));
-		if (r != NULL)
-			freeReplyObject(r);
-		return -1;
-	}
-	freeReplyObject(r);
-	return 0;
+	return redis_conf_why(s->c);
 }
 
 static int stats_connect(cr_stats *s, char *why, size_t whylen)
 {
+	char err[768];
+	size_t named = strlen("redis ") + strlen(s->rc.server) + strlen(": ");
+
 	stats_disconnect(s);
-	if (s->rc.socket[0])
-		s->c = redisConnectUnixWithTimeout(s->rc.socket, stats_tv(s->timeout_ms));
-	else
-		s->c = redisConnectWithTimeout(s->rc.host, s->rc.port, stats_tv(s->timeout_ms));
+	s->c = redis_conf_connect(&s->rc, s->timeout_ms, s->timeout_ms, err, sizeof err);
 	if (s->c == NULL) {
-		snprintf(why, whylen, "cannot allocate a connection");
+		/* err is "redis SERVER: WHY"; the callers name the server themselves */
+		util_strlcpy(why, strlen(err) >= named ? err + named : err, whylen);
 		return -1;
-	}
-	if (s->c->err) {
-		snprintf(why, whylen, "%s", s->c->errstr);
-		stats_disconnect(s);
-		return -1;
-	}
-	if (redisSetTimeout(s->c, stats_tv(s->timeout_ms)) != REDIS_OK) {
-		snprintf(why, whylen, "cannot set the command timeout");
-		stats_disconnect(s);
-		return -1;
-	}
-	if (s->rc.password[0]) {
-		const char *argv[3] = { "AUTH", s->rc.user, s->rc.password };
-		int rc = s->rc.user[0] ? stats_simple(s, 3, argv, why, whylen)
-				    : (argv[1] = s->rc.password, stats_simple(s, 2, argv, why, whylen));
-		if (rc < 0) {
-			stats_disconnect(s);
-			return -1;
-		}
-	}
-	if (s->rc.db != 0) {
-		char db[16];
-		const char *argv[2] = { "SELECT", db };
-		snprintf(db, sizeof db, "%d", s->rc.db);
-		if (stats_simple(s, 2, argv, why, whylen) < 0) {
-			stats_disconnect(s);
-			return -1;
-		}
 	}
 	return 0;
 }

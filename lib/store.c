@@ -15,10 +15,11 @@
 #include <sys/time.h>
 
 #include "log.h"
+#include "redisconf.h"
 #include "util.h"
 
 /* Longest key name we build: prefix + ":{bl}:import:" + 16 hex + ":exp". */
-#define STORE_PREFIX_MAX 64
+#define STORE_PREFIX_MAX REDISCONF_PREFIX_MAX
 #define STORE_KEYNAME_MAX (STORE_PREFIX_MAX + LISTING_LIST_MAX + 48)
 #define STORE_ERR_MAX 512
 /* Import: fields per HSET and commands in flight before we wait for replies. */
@@ -199,15 +200,8 @@ static const char *const store_script_src[SCRIPT_COUNT] = {
 
 struct cr_store {
 	redisContext *c; /* NULL while disconnected; reconnected on next use */
-	char server[300]; /* "127.0.0.1:6379" or "unix:/run/redis.sock", for messages */
-	char host[256];
-	int port;
-	char socket[256];
-	char user[128];
-	char password[512];
-	int db;
+	struct redis_conf rc;
 	int64_t connect_ms, command_ms;
-	char prefix[STORE_PREFIX_MAX + 1];
 	long long maxlen;
 	char maxlen_text[24];
 	char **lists; /* NULL-terminated, owned */
@@ -254,18 +248,12 @@ static void store_disconnect(cr_store *s)
 static redisReply *store_check_reply(cr_store *s, redisReply *r, const char *what)
 {
 	if (r == NULL) {
-		const char *why = (s->c != NULL && s->c->errstr[0]) ? s->c->errstr : "no reply";
-		if (s->c != NULL && s->c->err == REDIS_ERR_IO &&
-		    (s->c->errstr[0] == '\0' || strcmp(s->c->errstr, strerror(EAGAIN)) == 0))
-			why = "timed out"; /* SO_RCVTIMEO expired: EAGAIN */
-		else if (s->c != NULL && s->c->err == REDIS_ERR_EOF)
-			why = "connection closed by server";
-		store_set_err(s, "redis %s: %s: %s", s->server, what, why);
+		store_set_err(s, "redis %s: %s: %s", s->rc.server, what, redis_conf_why(s->c));
 		store_disconnect(s); /* the context is unusable after an I/O error */
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		store_set_err(s, "redis %s: %s: %.*s", s->server, what, (int)r->len, r->str);
+		store_set_err(s, "redis %s: %s: %.*s", s->rc.server, what, (int)r->len, r->str);
 		freeReplyObject(r);
 		return NULL;
 	}
@@ -281,64 +269,20 @@ static redisReply *store_argv(cr_store *s, const char *what, int argc, const cha
 
 static int store_connect(cr_store *s)
 {
-	redisContext *c;
+	const char *argv[1] = { "PING" };
 	redisReply *r;
 
 	store_disconnect(s);
-	if (s->socket[0])
-		c = redisConnectUnixWithTimeout(s->socket, store_tv(s->connect_ms));
-	else
-		c = redisConnectWithTimeout(s->host, s->port, store_tv(s->connect_ms));
-	if (c == NULL) {
-		store_set_err(s, "redis %s: cannot allocate a connection", s->server);
+	s->c = redis_conf_connect(&s->rc, s->connect_ms, s->command_ms, s->err, sizeof s->err);
+	if (s->c == NULL)
 		return STORE_EUNAVAIL;
-	}
-	if (c->err) {
-		store_set_err(s, "redis %s: %s", s->server, c->errstr);
-		redisFree(c);
-		return STORE_EUNAVAIL;
-	}
-	s->c = c;
-	if (redisSetTimeout(c, store_tv(s->command_ms)) != REDIS_OK) {
-		store_set_err(s, "redis %s: cannot set the command timeout", s->server);
+	/* A server that wants AUTH we did not give says so here, not later. */
+	r = store_argv(s, "PING", 1, argv, NULL);
+	if (r == NULL) {
 		store_disconnect(s);
 		return STORE_EUNAVAIL;
 	}
-	if (s->password[0]) {
-		const char *argv[3] = { "AUTH", s->user, s->password };
-		if (s->user[0])
-			r = store_argv(s, "AUTH", 3, argv, NULL);
-		else {
-			argv[1] = s->password;
-			r = store_argv(s, "AUTH", 2, argv, NULL);
-		}
-		if (r == NULL) {
-			store_disconnect(s);
-			return STORE_EUNAVAIL;
-		}
-		freeReplyObject(r);
-	}
-	if (s->db != 0) {
-		char db[16];
-		const char *argv[2] = { "SELECT", db };
-		snprintf(db, sizeof db, "%d", s->db);
-		r = store_argv(s, "SELECT", 2, argv, NULL);
-		if (r == NULL) {
-			store_disconnect(s);
-			return STORE_EUNAVAIL;
-		}
-		freeReplyObject(r);
-	}
-	/* A server that wants AUTH we did not give says so here, not later. */
-	{
-		const char *argv[1] = { "PING" };
-		r = store_argv(s, "PING", 1, argv, NULL);
-		if (r == NULL) {
-			store_disconnect(s);
-			return STORE_EUNAVAIL;
-		}
-		freeReplyObject(r);
-	}
+	freeReplyObject(r);
 	return STORE_OK;
 }
 
@@ -348,58 +292,6 @@ static int store_ready(cr_store *s)
 	if (s->c != NULL && s->c->err == 0)
 		return STORE_OK;
 	return store_connect(s);
-}
-
-/* First line of path, trimmed. */
-static int store_read_password(cr_store *s, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char line[sizeof s->password + 2];
-	size_t n;
-	char *p;
-
-	if (f == NULL) {
-		util_errf(err, errlen, "[redis] password_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fgets(line, sizeof line, f) == NULL) {
-		int e = ferror(f);
-		fclose(f);
-		util_errf(err, errlen, "[redis] password_file %s: %s", path,
-			  e ? "read error" : "empty file");
-		return -1;
-	}
-	fclose(f);
-	n = strlen(line);
-	if (n > 0 && line[n - 1] != '\n' && n >= sizeof s->password) {
-		explicit_bzero(line, sizeof line);
-		util_errf(err, errlen, "[redis] password_file %s: first line longer than %zu bytes",
-			  path, sizeof s->password - 1);
-		return -1;
-	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
-			 line[n - 1] == '\t'))
-		line[--n] = '\0';
-	p = line;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0') {
-		util_errf(err, errlen, "[redis] password_file %s: first line is empty", path);
-		return -1;
-	}
-	util_strlcpy(s->password, p, sizeof s->password);
-	explicit_bzero(line, sizeof line);
-	return 0;
-}
-
-static int store_valid_prefix(const char *p)
-{
-	if (*p == '\0' || strlen(p) > STORE_PREFIX_MAX)
-		return 0;
-	for (; *p; p++)
-		if (*p <= ' ' || *p == '{' || *p == '}' || *p == 0x7f)
-			return 0;
-	return 1;
 }
 
 static void store_free(cr_store *s)
@@ -412,14 +304,13 @@ static void store_free(cr_store *s)
 			free(*l);
 		free(s->lists);
 	}
-	explicit_bzero(s->password, sizeof s->password);
+	explicit_bzero(s->rc.password, sizeof s->rc.password);
 	free(s);
 }
 
 cr_store *store_open(const cr_conf *conf, int *status_out, char *err, size_t errlen)
 {
 	cr_store *s = calloc(1, sizeof *s);
-	const char *v;
 	const char *const *names;
 	size_t n = 0;
 	int st;
@@ -430,62 +321,21 @@ cr_store *store_open(const cr_conf *conf, int *status_out, char *err, size_t err
 		util_errf(err, errlen, "store: out of memory");
 		return NULL;
 	}
-	v = conf_str(conf, "redis", "host");
-	if (util_strlcpy(s->host, v ? v : "", sizeof s->host) >= sizeof s->host) {
-		util_errf(err, errlen, "[redis] host: too long");
+	if (redis_conf_load(conf, &s->rc, err, errlen) < 0)
 		goto fail;
-	}
-	s->port = (int)conf_int(conf, "redis", "port");
-	v = conf_str(conf, "redis", "socket");
-	if (util_strlcpy(s->socket, v ? v : "", sizeof s->socket) >= sizeof s->socket) {
-		util_errf(err, errlen, "[redis] socket: path too long");
-		goto fail;
-	}
-	if (s->socket[0])
-		snprintf(s->server, sizeof s->server, "unix:%s", s->socket);
-	else if (strchr(s->host, ':') != NULL)
-		snprintf(s->server, sizeof s->server, "[%s]:%d", s->host, s->port);
-	else
-		snprintf(s->server, sizeof s->server, "%s:%d", s->host, s->port);
-	if (!s->socket[0] && !s->host[0]) {
-		util_errf(err, errlen, "[redis] host: empty and no socket set");
-		goto fail;
-	}
-	v = conf_str(conf, "redis", "user");
-	if (util_strlcpy(s->user, v ? v : "", sizeof s->user) >= sizeof s->user) {
-		util_errf(err, errlen, "[redis] user: too long");
-		goto fail;
-	}
-	v = conf_str(conf, "redis", "password_file");
-	if (v != NULL && v[0]) {
-		if (store_read_password(s, v, err, errlen) < 0)
-			goto fail;
-	} else if (s->user[0]) {
-		util_errf(err, errlen, "[redis] user %s: set without password_file", s->user);
-		goto fail;
-	}
-	s->db = (int)conf_int(conf, "redis", "db");
 	s->connect_ms = conf_ms(conf, "redis", "connect_timeout");
 	s->command_ms = conf_ms(conf, "redis", "command_timeout");
 	if (s->connect_ms <= 0)
 		s->connect_ms = 2000;
 	if (s->command_ms <= 0)
 		s->command_ms = 5000;
-	v = conf_str(conf, "redis", "key_prefix");
-	if (v == NULL || !store_valid_prefix(v)) {
-		util_errf(err, errlen,
-			  "[redis] key_prefix \"%s\": must be 1..%d printable characters without "
-			  "spaces or braces", v ? v : "", STORE_PREFIX_MAX);
-		goto fail;
-	}
-	util_strlcpy(s->prefix, v, sizeof s->prefix);
 	s->maxlen = conf_int(conf, "redis", "stream_maxlen");
 	if (s->maxlen < 1)
 		s->maxlen = 1000000;
 	snprintf(s->maxlen_text, sizeof s->maxlen_text, "%lld", s->maxlen);
-	snprintf(s->key_exp, sizeof s->key_exp, "%s:{bl}:exp", s->prefix);
-	snprintf(s->key_changes, sizeof s->key_changes, "%s:{bl}:changes", s->prefix);
-	snprintf(s->key_audit, sizeof s->key_audit, "%s:{bl}:audit", s->prefix);
+	snprintf(s->key_exp, sizeof s->key_exp, "%s:{bl}:exp", s->rc.prefix);
+	snprintf(s->key_changes, sizeof s->key_changes, "%s:{bl}:changes", s->rc.prefix);
+	snprintf(s->key_audit, sizeof s->key_audit, "%s:{bl}:audit", s->rc.prefix);
 
 	names = conf_list(conf, "lists", "names");
 	while (names != NULL && names[n] != NULL)
@@ -568,7 +418,7 @@ static int store_check_list(cr_store *s, const char *list)
 
 static void store_list_key(const cr_store *s, const char *list, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s:{bl}:list:%s", s->prefix, list);
+	snprintf(buf, len, "%s:{bl}:list:%s", s->rc.prefix, list);
 }
 
 static int store_entry_key(cr_store *s, const struct listing_entry *e, char *buf, size_t len)
@@ -649,7 +499,7 @@ out:
 
 static int store_unexpected(cr_store *s, const char *what, const redisReply *r)
 {
-	store_set_err(s, "redis %s: %s: unexpected reply type %d", s->server, what,
+	store_set_err(s, "redis %s: %s: unexpected reply type %d", s->rc.server, what,
 		      r ? r->type : -1);
 	return STORE_EUNAVAIL;
 }
@@ -995,7 +845,7 @@ int store_query(cr_store *s, const struct listing_entry *what, struct store_matc
 		for (size_t li = 0; li < nlists; li++) {
 			store_list_key(s, s->lists[li], key_list, sizeof key_list);
 			if (redisAppendCommandArgv(s->c, (int)ncand + 2, argv, NULL) != REDIS_OK) {
-				store_set_err(s, "redis %s: HMGET: cannot queue command", s->server);
+				store_set_err(s, "redis %s: HMGET: cannot queue command", s->rc.server);
 				st = STORE_EUNAVAIL;
 				goto out;
 			}
@@ -1188,8 +1038,8 @@ store_import *store_import_begin(cr_store *s, const char *list, int replace)
 	im->now = util_now();
 	util_strlcpy(im->list, list, sizeof im->list);
 	store_list_key(s, list, im->key_list, sizeof im->key_list);
-	snprintf(im->key_stage, sizeof im->key_stage, "%s:{bl}:import:%s", s->prefix, hex);
-	snprintf(im->key_stage_exp, sizeof im->key_stage_exp, "%s:{bl}:import:%s:exp", s->prefix,
+	snprintf(im->key_stage, sizeof im->key_stage, "%s:{bl}:import:%s", s->rc.prefix, hex);
+	snprintf(im->key_stage_exp, sizeof im->key_stage_exp, "%s:{bl}:import:%s:exp", s->rc.prefix,
 		 hex);
 	im->arena_size = (size_t)STORE_IMPORT_BATCH * (LISTING_KEY_MAX + LISTING_VALUE_MAX);
 	im->arena = malloc(im->arena_size);
@@ -1211,7 +1061,7 @@ static int store_import_append(store_import *im, int argc, const char **argv, co
 {
 	cr_store *s = im->s;
 	if (s->c == NULL || redisAppendCommandArgv(s->c, argc, argv, len) != REDIS_OK) {
-		store_set_err(s, "redis %s: import: cannot queue command", s->server);
+		store_set_err(s, "redis %s: import: cannot queue command", s->rc.server);
 		store_disconnect(s);
 		im->pending = 0;
 		return STORE_EUNAVAIL;
@@ -1378,7 +1228,7 @@ int store_import_commit(store_import *im, long long *entries_out)
 	if (st == STORE_OK)
 		st = store_import_drain(im, 0);
 	if (st == STORE_OK && s->c == NULL) {
-		store_set_err(s, "redis %s: import: connection lost", s->server);
+		store_set_err(s, "redis %s: import: connection lost", s->rc.server);
 		st = STORE_EUNAVAIL;
 	}
 	if (st != STORE_OK) {
@@ -1528,13 +1378,13 @@ static redisReply *store_transaction(cr_store *s, const char *what, int n, int *
 	}
 	if (result != NULL && result->elements != (size_t)n) {
 		store_set_err(s, "redis %s: %s: EXEC answered %zu replies for %d commands",
-			      s->server, what, result->elements, n);
+			      s->rc.server, what, result->elements, n);
 		freeReplyObject(result);
 		return NULL;
 	}
 	return result;
 broken:
-	store_set_err(s, "redis %s: %s: cannot queue command", s->server, what);
+	store_set_err(s, "redis %s: %s: cannot queue command", s->rc.server, what);
 	store_disconnect(s);
 	return NULL;
 }
@@ -1849,20 +1699,20 @@ static int store_gap(cr_store *s, const char *pos, const redisReply *exists,
 		if (p.ms == 0 && p.seq == 0)
 			return STORE_OK;
 		store_set_err(s, "redis %s: change stream %s is gone; position %s is void",
-			      s->server, s->key_changes, pos);
+			      s->rc.server, s->key_changes, pos);
 		return STORE_EGAP;
 	}
 	if (info->type != REDIS_REPLY_ARRAY || store_id_field(info, "last-generated-id", &last) < 0)
 		return store_unexpected(s, "XINFO", info);
 	if (store_id_cmp(&p, &last) > 0) {
 		store_set_err(s, "redis %s: position %s is after the stream's last id: stream reset",
-			      s->server, pos);
+			      s->rc.server, pos);
 		return STORE_EGAP;
 	}
 	if (first_read == NULL) {
 		if (store_id_cmp(&p, &last) < 0) {
 			store_set_err(s, "redis %s: changes after %s were trimmed from the stream",
-				      s->server, pos);
+				      s->rc.server, pos);
 			return STORE_EGAP;
 		}
 		return STORE_OK;
@@ -1871,7 +1721,7 @@ static int store_gap(cr_store *s, const char *pos, const redisReply *exists,
 	if (pv != NULL && store_parse_id(pv, &prev) == 0) {
 		if (store_id_cmp(&prev, &p) > 0) {
 			store_set_err(s, "redis %s: changes after %s were trimmed from the stream "
-				      "(next held change follows %s)", s->server, pos, pv);
+				      "(next held change follows %s)", s->rc.server, pos, pv);
 			return STORE_EGAP;
 		}
 		return STORE_OK;
@@ -1885,7 +1735,7 @@ static int store_gap(cr_store *s, const char *pos, const redisReply *exists,
 	    store_parse_id(first_read->element[0]->str, &first) == 0 &&
 	    store_id_cmp(&p, &first) < 0) {
 		store_set_err(s, "redis %s: position %s: cannot tell whether changes before %s "
-			      "were trimmed", s->server, pos, first_read->element[0]->str);
+			      "were trimmed", s->rc.server, pos, first_read->element[0]->str);
 		return STORE_EGAP;
 	}
 	return STORE_OK;
@@ -2317,5 +2167,5 @@ struct redisReply *store_eval(cr_store *s, const char *what, const char *script,
 
 const char *store_prefix(const cr_store *s)
 {
-	return s->prefix;
+	return s->rc.prefix;
 }

@@ -1,17 +1,15 @@
-/* Tests for lib/store.c against a private redis-server started by the unchecked
- * fixture on a free loopback port (never the system Redis): entries, queries,
- * imports, snapshot + change stream, gaps, ACL auth, expiry. */
+/* Tests for lib/store.c against a private redis-server (tests/unit/redis_helper.h:
+ * started by the unchecked fixture on a free loopback port, never the system
+ * Redis): entries, queries, imports, snapshot + change stream, gaps, ACL auth,
+ * expiry. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,105 +17,21 @@
 
 #include "conf.h"
 #include "listing.h"
+#include "redis_helper.h"
 #include "store.h"
 #include "util.h"
 
-static pid_t redis_pid = -1;
-static int redis_port;
-static char redis_dir[64];
-
 /* ------------------------------------------------------------ the server */
-
-static int free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	if (fd < 0)
-		return -1;
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
 
 static redisContext *raw_connect(void)
 {
 	struct timeval tv = { 2, 0 };
-	redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", th_redis_port, tv);
 	if (c != NULL && c->err) {
 		redisFree(c);
 		return NULL;
 	}
 	return c;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-static void redis_start(void)
-{
-	char port[16], log[128];
-
-	snprintf(redis_dir, sizeof redis_dir, "/tmp/chanrac-store-XXXXXX");
-	if (mkdtemp(redis_dir) == NULL) {
-		perror("mkdtemp");
-		return;
-	}
-	redis_port = free_port();
-	snprintf(port, sizeof port, "%d", redis_port);
-	snprintf(log, sizeof log, "%s/redis.log", redis_dir);
-	redis_pid = fork();
-	if (redis_pid == 0) {
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-		       "--save", "", "--appendonly", "no", "--dir", redis_dir, "--logfile", log,
-		       "--daemonize", "no", (char *)NULL);
-		_exit(127);
-	}
-	/* bounded poll until it answers PING (10 s) */
-	for (int i = 0; i < 500; i++) {
-		redisContext *c = raw_connect();
-		if (c != NULL) {
-			redisReply *r = redisCommand(c, "PING");
-			int ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-			if (r)
-				freeReplyObject(r);
-			redisFree(c);
-			if (ok)
-				return;
-		}
-		sleep_ms(20);
-	}
-	fprintf(stderr, "redis-server on port %d did not answer\n", redis_port);
-}
-
-static void redis_stop(void)
-{
-	char cmd[128];
-
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		for (int i = 0; i < 250 && waitpid(redis_pid, NULL, WNOHANG) == 0; i++)
-			sleep_ms(20);
-		if (kill(redis_pid, 0) == 0) {
-			kill(redis_pid, SIGKILL);
-			waitpid(redis_pid, NULL, 0);
-		}
-		redis_pid = -1;
-	}
-	if (redis_dir[0]) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", redis_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", redis_dir);
-	}
 }
 
 /* Runs one command on a fresh raw connection; the caller frees the reply. */
@@ -159,7 +73,7 @@ static cr_conf *conf_for(const char *extra)
 	char text[1024], err[512];
 	cr_conf *c;
 
-	snprintf(text, sizeof text, "[redis]\nhost = 127.0.0.1\nport = %d\n%s", redis_port,
+	snprintf(text, sizeof text, "[redis]\nhost = 127.0.0.1\nport = %d\n%s", th_redis_port,
 		 extra ? extra : "");
 	c = conf_load_string(text, "test.conf", err, sizeof err);
 	ck_assert_msg(c != NULL, "conf: %s", err);
@@ -307,7 +221,7 @@ static int record_entry(void *ud, const char *list, const struct listing_entry *
 START_TEST(test_open_wrong_port_unavailable_with_message)
 {
 	char text[256], err[512], want[128];
-	int st = 0, port = free_port();
+	int st = 0, port = th_free_port();
 	cr_conf *c;
 	cr_store *s;
 
@@ -1135,7 +1049,7 @@ START_TEST(test_changes_block_wakes_on_change)
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		redisContext *c;
-		sleep_ms(150);
+		th_sleep_ms(150);
 		c = raw_connect();
 		if (c != NULL)
 			freeReplyObject(redisCommand(c, "XADD cr:{bl}:changes * op del list "
@@ -1310,7 +1224,7 @@ START_TEST(test_auth_acl_user)
 	r = raw("ACL SETUSER chanrac-test reset on >s3cret-pw ~cr:* +@all");
 	ck_assert_int_eq(r->type, REDIS_REPLY_STATUS);
 	freeReplyObject(r);
-	snprintf(pw, sizeof pw, "%s/pw-ok", redis_dir);
+	snprintf(pw, sizeof pw, "%s/pw-ok", th_redis_dir);
 	write_file(pw, "  s3cret-pw \r\nsecond line ignored\n");
 	snprintf(extra, sizeof extra, "user = chanrac-test\npassword_file = %s\n", pw);
 	s = open_with(extra);
@@ -1329,7 +1243,7 @@ START_TEST(test_auth_wrong_password_unavailable)
 
 	r = raw("ACL SETUSER chanrac-test reset on >s3cret-pw ~cr:* +@all");
 	freeReplyObject(r);
-	snprintf(pw, sizeof pw, "%s/pw-bad", redis_dir);
+	snprintf(pw, sizeof pw, "%s/pw-bad", th_redis_dir);
 	write_file(pw, "wrong\n");
 	snprintf(extra, sizeof extra, "user = chanrac-test\npassword_file = %s\n", pw);
 	c = conf_for(extra);
@@ -1337,7 +1251,7 @@ START_TEST(test_auth_wrong_password_unavailable)
 	ck_assert_int_eq(st, STORE_EUNAVAIL);
 	snprintf(want, sizeof want,
 		 "redis 127.0.0.1:%d: AUTH: WRONGPASS invalid username-password pair or user "
-		 "is disabled.", redis_port);
+		 "is disabled.", th_redis_port);
 	ck_assert_str_eq(err, want);
 	conf_free(c);
 }
@@ -1350,12 +1264,12 @@ START_TEST(test_auth_unreadable_password_file_names_it)
 	int st = 0;
 
 	snprintf(extra, sizeof extra, "user = chanrac-test\npassword_file = %s/missing\n",
-		 redis_dir);
+		 th_redis_dir);
 	c = conf_for(extra);
 	ck_assert_ptr_null(store_open(c, &st, err, sizeof err));
 	ck_assert_int_eq(st, STORE_EINVAL);
 	snprintf(want, sizeof want, "[redis] password_file %s/missing: No such file or directory",
-		 redis_dir);
+		 th_redis_dir);
 	ck_assert_str_eq(err, want);
 	conf_free(c);
 }
@@ -1372,7 +1286,7 @@ START_TEST(test_auth_user_without_permission_unavailable)
 	r = raw("ACL SETUSER chanrac-ro reset on >ro-pw ~cr:* +@read +ping");
 	ck_assert_int_eq(r->type, REDIS_REPLY_STATUS);
 	freeReplyObject(r);
-	snprintf(pw, sizeof pw, "%s/pw-ro", redis_dir);
+	snprintf(pw, sizeof pw, "%s/pw-ro", th_redis_dir);
 	write_file(pw, "ro-pw\n");
 	snprintf(extra, sizeof extra, "user = chanrac-ro\npassword_file = %s\n", pw);
 	s = open_with(extra);
@@ -1477,7 +1391,7 @@ static Suite *store_suite(void)
 	Suite *su = suite_create("store");
 	TCase *tc = tcase_create("redis");
 
-	tcase_add_unchecked_fixture(tc, redis_start, redis_stop);
+	tcase_add_unchecked_fixture(tc, th_redis_start, th_redis_stop);
 	tcase_add_checked_fixture(tc, each_setup, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_open_wrong_port_unavailable_with_message);
@@ -1533,7 +1447,7 @@ static Suite *store_suite(void)
 
 	/* Runs last, in its own case: it shuts its server down. */
 	tc = tcase_create("server-death");
-	tcase_add_unchecked_fixture(tc, redis_start, redis_stop);
+	tcase_add_unchecked_fixture(tc, th_redis_start, th_redis_stop);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_import_server_gone_fails);
 	suite_add_tcase(su, tc);
