@@ -249,12 +249,14 @@ for cfg in $CONFIGS; do
 	MED[$cfg]=$m
 	printf '%-8s %10s %10s %10s\n' "$cfg" "$m" "$lo" "$hi"
 done
-awk -v n="${MED[none]}" -v z="${MED[null]}" -v c="${MED[chanrac]}" -v s="${MED[spamass]}" 'BEGIN {
-	printf "chanrac / no milter      = %.2f   (target >= 0.80)\n", c / n
-	printf "chanrac / spamass-milter = %.1f    (target >= 5)\n", c / s
-	printf "null milter / no milter  = %.2f   (floor of any libmilter filter)\n", z / n
-	printf "chanrac / null milter    = %.2f\n", c / z
-	printf "spamass / no milter      = %.3f\n", s / n
+awk -v n="${MED[none]:-0}" -v z="${MED[null]:-0}" -v c="${MED[chanrac]:-0}" -v s="${MED[spamass]:-0}" '
+function ratio(label, a, b, fmt, note) { if (a > 0 && b > 0) printf "%-24s = " fmt "%s\n", label, a / b, note }
+BEGIN {
+	ratio("chanrac / no milter", c, n, "%.2f", "   (target >= 0.80)")
+	ratio("chanrac / spamass-milter", c, s, "%.1f", "    (target >= 5)")
+	ratio("null milter / no milter", z, n, "%.2f", "   (floor of any libmilter filter)")
+	ratio("chanrac / null milter", c, z, "%.2f", "")
+	ratio("spamass / no milter", s, n, "%.3f", "")
 }'
 for cfg in $CONFIGS; do
 	PF=${PFDIR[$cfg]}
