@@ -567,16 +567,25 @@ static int name_normalise(const char *in, char *out)
 	return 0;
 }
 
-static int query_build(struct dnsq_query *q)
+/* The query's name as an ldns dname (for reply checks), at dnsq_add. */
+static int query_name(struct dnsq_query *q)
 {
 	char abs[NAME_MAX_TEXT + 2];
+
+	snprintf(abs, sizeof(abs), "%s.", q->qname);
+	return ldns_str2rdf_dname(&q->qrdf, abs) == LDNS_STATUS_OK ? 0 : -1;
+}
+
+/* The query packet, built when it is first sent: most lookups of a busy milter
+ * are answered from the cache and never need one. */
+static int query_wire(struct dnsq_query *q)
+{
 	ldns_rdf *dn;
 	ldns_pkt *p;
 	ldns_status st;
 
-	snprintf(abs, sizeof(abs), "%s.", q->qname);
-	if (ldns_str2rdf_dname(&q->qrdf, abs) != LDNS_STATUS_OK)
-		return -1;
+	if (q->wire != NULL)
+		return 0;
 	dn = ldns_rdf_clone(q->qrdf);
 	if (dn == NULL)
 		return -1;
@@ -588,8 +597,11 @@ static int query_build(struct dnsq_query *q)
 	ldns_pkt_set_edns_udp_size(p, EDNS_UDP_SIZE);
 	st = ldns_pkt2wire(&q->wire, p, &q->wirelen);
 	ldns_pkt_free(p);
-	if (st != LDNS_STATUS_OK || q->wirelen < DNS_HEADER_LEN)
+	if (st != LDNS_STATUS_OK || q->wirelen < DNS_HEADER_LEN) {
+		free(q->wire);
+		q->wire = NULL;
 		return -1;
+	}
 	return 0;
 }
 
@@ -628,7 +640,7 @@ dnsq_query *dnsq_add(dnsq_set *set, const char *qname, uint16_t qtype)
 	q->rcode = -1;
 	for (i = 0; i < MAX_TRIES; i++)
 		q->tries[i].fd = -1;
-	if (query_build(q) != 0) {
+	if (query_name(q) != 0) {
 		query_free(q);
 		util_errf(set->error, sizeof(set->error), "%s: cannot build query", name);
 		return NULL;
@@ -806,7 +818,7 @@ static struct dnsq_try *try_new(dnsq_set *set, struct dnsq_query *q, size_t serv
 {
 	struct dnsq_try *t;
 
-	if (q->ntries >= MAX_TRIES)
+	if (q->ntries >= MAX_TRIES || query_wire(q) != 0)
 		return NULL;
 	t = &q->tries[q->ntries++];
 	memset(t, 0, sizeof(*t));
