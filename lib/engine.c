@@ -546,6 +546,7 @@ static const engine_check_fn inbound_checks[] = {
 static const engine_check_fn outbound_checks[] = {
 	add_parse_limit,
 	engine_template_score,
+	engine_advert_outbound, /* no hit: advertising and its template id, for stats */
 	engine_outbound_score, /* last: holds on the score so far */
 	NULL,
 };

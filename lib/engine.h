@@ -51,6 +51,10 @@ enum engine_action {
 #define ENGINE_HEADER_MAX 2048
 #define ENGINE_REPLY_MAX 400
 #define ENGINE_MAX_RCPTS 1000 /* per-recipient results kept (Postfix's own limit) */
+#define ENGINE_ADVERTISER_MAX 253 /* a domain name (DNAME_MAX) */
+#define ENGINE_TEMPLATE_ID_MAX 16 /* FINGERPRINT_ID_LEN */
+/* Regulation rules one advertising message can fail (engine_advert_failed). */
+#define ENGINE_ADV_FAILED_MAX 5
 
 /* One rule that fired.  rule: a stable id from doc/rules.md (RBL_OWN, SPF_FAIL,
  * URIBL, ... or a REGULATIONS.md id such as R1). */
@@ -99,6 +103,18 @@ struct engine_verdict {
 	} rcpt[ENGINE_MAX_RCPTS];
 	int hold;                /* outbound (P4): the submitting user is held; the
 				    message is quarantined */
+	/* Advertising (REGULATIONS.md "Which mail is advertising"), for the
+	 * statistics of the periodic reports (P7).  Inbound: ADV_LABEL or
+	 * ADV_NO_LABEL fired.  Outbound: the same detection, which adds no hit
+	 * there.  0 when [advert] enabled = no or the allow list matched. */
+	int advertising;
+	/* Its advertiser: the organisational domain (Public Suffix List) of the
+	 * From, else of a passing DKIM d=; "" if unknown. */
+	char advertiser[ENGINE_ADVERTISER_MAX + 1];
+	/* Outbound advertising: the fingerprint id (lib/fingerprint.h) of its
+	 * visible text, the same id `chanrac template` and spam reports use;
+	 * "" when the text has fewer than 3 distinct words (no fingerprint). */
+	char template_id[ENGINE_TEMPLATE_ID_MAX + 1];
 };
 
 /* Builds an engine from the configuration: thresholds and weights from [engine],
@@ -143,6 +159,14 @@ const char *engine_degraded_name(unsigned flag);
  * (smfi_setreply formats it), cut to len-1 bytes without splitting a "%%".
  * Returns the length written. */
 size_t engine_reply_sanitise(const char *in, char *out, size_t len);
+
+/* The REGULATIONS.md rules an advertising message failed, read from its hits
+ * into out, each once, in this order: "R1" (ADV_NO_LABEL: no label; R1b: the
+ * label is not first), "R3", "R4", "R5", "R7" (R5/R7 for any recipient).  R1a (a
+ * tolerated label) and R4h (List-Unsubscribe, not a D91 duty) are not failures
+ * and are not listed.  Returns how many; 0 when v is not advertising. */
+size_t engine_advert_failed(const struct engine_verdict *v,
+			    const char *out[ENGINE_ADV_FAILED_MAX]);
 
 /* Writes "RULE=score RULE=score ..." (the log line's rule list) into buf. */
 void engine_rules_line(const struct engine_verdict *v, char *buf, size_t len);

@@ -1,8 +1,10 @@
 /* engine_advert: the advertising content rules of the engine — ADV_LABEL / ADV_NO_LABEL
  * (is the message advertising), R1a / R1b (its Subject label), R3 (advertiser block),
  * R4 (opt-out section), R4h (List-Unsubscribe and RFC 8058 one-click, with DKIM
- * from lib/dkimcheck.c) — and the dkim= part of Authentication-Results.  The
- * message-level logic is in lib/advert.c; this file maps it to hits and weights. */
+ * from lib/dkimcheck.c) — and the dkim= part of Authentication-Results; on
+ * outbound mail only whether it is advertising and its template id (for the
+ * statistics, P7).  The message-level logic is in lib/advert.c; this file maps
+ * it to hits and weights. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "advert.h"
 #include "dname.h"
 #include "engine_int.h"
+#include "fingerprint.h"
 #include "log.h"
 #include "util.h"
 
@@ -201,50 +204,132 @@ static void score_unsub(struct engine_run *r)
 	}
 }
 
-void engine_advert_score(struct engine_run *r)
-{
-	const struct engine_advert_conf *c = &r->e->adv;
+/* Whether a message is advertising (REGULATIONS.md "Which mail is advertising"). */
+struct advert_detection {
 	struct advert_label label;
 	struct advert_signals sig;
-	size_t tl = 0, fl = 0;
+	int by_label;   /* by its Subject label (takes precedence: ADV_LABEL) */
+	int by_signals; /* by its bulk/marketing signals */
+	char *folded;   /* advert_fold of the visible text; the caller frees it */
+	size_t fl;
+};
+
+/* Fills d and sets r->adv_is, r->adv_advertiser and the verdict's advertising
+ * and advertiser.  0, or -1 (nothing set, nothing to free) when the rules are
+ * off, there is no message, or memory ran out. */
+static int detect(struct engine_run *r, struct advert_detection *d)
+{
+	const struct engine_advert_conf *c = &r->e->adv;
 	const char *text;
-	char *folded;
-	int is_reply, adv_signals;
+	size_t tl = 0;
+	int is_reply;
 
 	r->adv_is = 0;
 	if (!c->enabled || r->msg == NULL)
-		return;
+		return -1;
 	is_reply = msg_header_count(r->msg, "In-Reply-To") > 0 ||
 		   msg_header_count(r->msg, "References") > 0;
-	advert_subject_label(msg_subject(r->msg), is_reply, &label);
+	advert_subject_label(msg_subject(r->msg), is_reply, &d->label);
 	text = msg_text(r->msg, &tl);
-	folded = advert_fold(text ? text : "", tl, &fl);
-	if (folded == NULL) {
+	d->folded = advert_fold(text ? text : "", tl, &d->fl);
+	if (d->folded == NULL) {
 		log_warn("%s: advert: out of memory", r->in->queue_id ? r->in->queue_id : "-");
-		return;
+		return -1;
 	}
-	advert_signals(r->msg, folded, &sig);
-	adv_signals = advert_is_advertising(&sig, c->detect_threshold);
+	advert_signals(r->msg, d->folded, &d->sig);
+	d->by_signals = advert_is_advertising(&d->sig, c->detect_threshold);
+	/* a label quoted in a genuine reply is not the sender's own claim */
+	d->by_label = d->label.kind != ADVERT_LABEL_NONE &&
+		      (!d->label.quoted_reply || d->by_signals);
 	find_advertiser(r);
+	r->adv_is = d->by_label || d->by_signals;
+	r->v->advertising = r->adv_is;
+	if (r->adv_is)
+		util_strlcpy(r->v->advertiser, r->adv_advertiser, sizeof(r->v->advertiser));
+	return 0;
+}
 
-	if (label.kind != ADVERT_LABEL_NONE && (!label.quoted_reply || adv_signals)) {
-		r->adv_is = 1;
+void engine_advert_score(struct engine_run *r)
+{
+	const struct engine_advert_conf *c = &r->e->adv;
+	struct advert_detection d;
+
+	if (detect(r, &d) != 0)
+		return;
+	if (d.by_label) {
 		engine_add_hit(r, "ADV_LABEL", c->w_label, "advertising: Subject label %s%s",
-			       label.text, label.quoted_reply ? " quoted in a reply" : "");
-		if (label.kind == ADVERT_LABEL_TOLERATED)
-			engine_add_hit(r, "R1a", c->w_r1a, "non-canonical label %s: %s", label.text,
-				       label.why);
-		else if (label.kind == ADVERT_LABEL_NOT_FIRST)
-			engine_add_hit(r, "R1b", c->w_r1b, "label %s is not first: %s", label.text,
-				       label.why);
-	} else if (adv_signals) {
-		r->adv_is = 1;
+			       d.label.text, d.label.quoted_reply ? " quoted in a reply" : "");
+		if (d.label.kind == ADVERT_LABEL_TOLERATED)
+			engine_add_hit(r, "R1a", c->w_r1a, "non-canonical label %s: %s",
+				       d.label.text, d.label.why);
+		else if (d.label.kind == ADVERT_LABEL_NOT_FIRST)
+			engine_add_hit(r, "R1b", c->w_r1b, "label %s is not first: %s",
+				       d.label.text, d.label.why);
+	} else if (d.by_signals) {
 		engine_add_hit(r, "ADV_NO_LABEL", c->w_no_label,
-			       "advertising without a [QC]/[AD] Subject label: %s", sig.why);
+			       "advertising without a [QC]/[AD] Subject label: %s", d.sig.why);
 	}
 	if (r->adv_is) {
-		score_layout(r, folded, fl);
+		score_layout(r, d.folded, d.fl);
 		score_unsub(r);
 	}
-	free(folded);
+	free(d.folded);
+}
+
+_Static_assert(ENGINE_TEMPLATE_ID_MAX == FINGERPRINT_ID_LEN, "template id is a fingerprint id");
+_Static_assert(ENGINE_ADVERTISER_MAX == DNAME_MAX, "the advertiser is a domain name");
+
+void engine_advert_outbound(struct engine_run *r)
+{
+	struct advert_detection d;
+	struct fingerprint fp;
+	const char *text;
+	size_t len = 0;
+
+	if (detect(r, &d) != 0)
+		return;
+	free(d.folded);
+	if (!r->adv_is)
+		return;
+	/* The Mẫu số 1 report counts a customer's distinct advertising messages by
+	 * this id.  [templates] min_words only keeps short texts from matching a spam
+	 * template; here any text that can be fingerprinted gets its id. */
+	if (r->fp_ok) {
+		fp = r->fp;
+	} else {
+		text = msg_text(r->msg, &len);
+		if (text == NULL || fingerprint_text(text, len, 0, &fp) != 0)
+			return;
+	}
+	fingerprint_id(&fp, r->v->template_id);
+}
+
+size_t engine_advert_failed(const struct engine_verdict *v,
+			    const char *out[ENGINE_ADV_FAILED_MAX])
+{
+	/* REGULATIONS.md id, and the hits that fail it */
+	static const struct {
+		const char *id;
+		const char *hits[2];
+	} rules[ENGINE_ADV_FAILED_MAX] = {
+		{ "R1", { "ADV_NO_LABEL", "R1b" } },
+		{ "R3", { "R3", NULL } },
+		{ "R4", { "R4", NULL } },
+		{ "R5", { "R5", NULL } },
+		{ "R7", { "R7", NULL } },
+	};
+	size_t n = 0;
+
+	if (v == NULL || !v->advertising)
+		return 0;
+	for (size_t k = 0; k < ENGINE_ADV_FAILED_MAX; k++) {
+		int failed = 0;
+		for (size_t i = 0; i < v->nhits && !failed; i++)
+			for (size_t j = 0; j < 2 && !failed; j++)
+				failed = rules[k].hits[j] != NULL &&
+					 strcmp(v->hits[i].rule, rules[k].hits[j]) == 0;
+		if (failed)
+			out[n++] = rules[k].id;
+	}
+	return n;
 }

@@ -12,6 +12,7 @@
 #include "dnsq.h"
 #include "dkimcheck.h"
 #include "engine.h"
+#include "fingerprint.h"
 #include "spfcheck.h"
 
 /* At most this many [dnsbl] zones, and score mappings per zone: with the self-test
@@ -135,6 +136,10 @@ struct engine_run {
 	 * checks after it in inbound_checks (R5, R7) may read them. */
 	int adv_is;
 	char adv_advertiser[DNAME_MAX + 1];
+	/* engine_template_score's fingerprint of the visible text (fp_ok: computed),
+	 * reused for the template id of outbound advertising */
+	int fp_ok;
+	struct fingerprint fp;
 	size_t dkim_planned;           /* DKIM key lookups queued on set */
 	struct dkimcheck_result dkim;
 };
@@ -182,6 +187,10 @@ void engine_advert_free(cr_engine *e);
 void engine_dkim_plan(struct engine_run *r);
 void engine_dkim_verify(struct engine_run *r);
 void engine_advert_score(struct engine_run *r);
+/* Outbound: whether the message is advertising (no hit, no score) and, if so,
+ * its template id (the fingerprint engine_template_score made, else one made
+ * here); runs after engine_template_score. */
+void engine_advert_outbound(struct engine_run *r);
 
 /* engine_state.c: the rules over per-message state in Redis — TEMPLATE (known spam
  * templates), R5 (frequency per advertiser and recipient), R7 (opt-outs), and the

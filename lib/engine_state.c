@@ -186,6 +186,8 @@ void engine_template_score(struct engine_run *r)
 	text = msg_text(r->msg, &len);
 	if (fingerprint_text(text, len, st->tpl_min_words, &fp) != 0)
 		return; /* too short to say anything (or out of memory) */
+	r->fp = fp;
+	r->fp_ok = 1;
 	rc = template_match(st->kv, &fp, st->tpl_similarity, &t, &sim, err, sizeof err);
 	if (rc < 0) {
 		store_failed(r, "spam templates", err);

@@ -690,6 +690,28 @@ static size_t remove_rcpts(SMFICTX *ctx, struct milter_conn *c, const char *qid,
 	return removed;
 }
 
+/* The advertising statistics of the periodic reports (P7; doc/redis-keys.md):
+ * inbound, the advertiser and the regulation rules failed; outbound (an
+ * authenticated submission), the customer (SASL user) and the template id.
+ * Not counted: a deferred message (counted when it comes back) and a refused
+ * submission (it was not sent). */
+static void count_advert(const struct milter_conn *c, const struct engine_verdict *v,
+			 enum engine_action action, int64_t now)
+{
+	const char *failed[ENGINE_ADV_FAILED_MAX];
+	size_t nfailed;
+
+	if (!v->advertising || action == ENGINE_TEMPFAIL)
+		return;
+	if (c->sasl_user[0] == '\0') {
+		nfailed = engine_advert_failed(v, failed);
+		stats_advert_in(g_stats, now, v->advertiser, failed, nfailed);
+	} else if (action != ENGINE_REJECT) {
+		stats_advert_out(g_stats, now, c->sasl_user,
+				 v->template_id[0] ? v->template_id : NULL);
+	}
+}
+
 static sfsistat cb_eom(SMFICTX *ctx)
 {
 	struct milter_conn *c = conn_of(ctx);
@@ -700,7 +722,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	char rules[1024], deg[96], reply[ENGINE_REPLY_MAX + 8] = "", reason[400], nrem[24];
 	const char *qid;
 	sfsistat rc = SMFIS_ACCEPT;
-	int64_t t0 = util_mono_ms(), deadline;
+	int64_t t0 = util_mono_ms(), deadline, now;
 	int quarantined = 0;
 	size_t rcpts_removed = 0;
 
@@ -800,11 +822,13 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		 rc == SMFIS_REJECT || rc == SMFIS_TEMPFAIL ? " reply=\"" : "",
 		 rc == SMFIS_REJECT || rc == SMFIS_TEMPFAIL ? reply : "",
 		 rc == SMFIS_REJECT || rc == SMFIS_TEMPFAIL ? "\"" : "");
-	stats_count(g_stats, util_now(), engine_action_name(action));
+	now = util_now();
+	stats_count(g_stats, now, engine_action_name(action));
 	count_message(action, v->degraded, rcpts_removed, util_mono_ms() - t0);
 	/* authenticated submission = mail our users send (P7 "emails sent") */
 	if (c->sasl_user[0])
-		stats_add(g_stats, util_now(), STATS_OUT_TOTAL, 1);
+		stats_add(g_stats, now, STATS_OUT_TOTAL, 1);
+	count_advert(c, v, action, now);
 	free(v);
 	engine_release(r);
 	message_reset(c);

@@ -2,7 +2,9 @@
  * redis-server: R7 refuses one recipient and not the others (and the message when
  * it is the only one), R5 from the (max+1)-th advertising message per recipient,
  * TEMPLATE on a reworded copy, the outbound hold and its release, dry runs that
- * record nothing, and a dead Redis (rules skipped, degraded, no reject). */
+ * record nothing, a dead Redis (rules skipped, degraded, no reject), and the
+ * verdict's advertising facts for the statistics (advertiser, failed rules,
+ * outbound template id). */
 #include <check.h>
 
 #include "engine.h"
@@ -348,6 +350,128 @@ START_TEST(test_outbound_hold_on_score)
 }
 END_TEST
 
+/* engine_advert_failed of v as one string: "R1 R3 R4". */
+static const char *failed_of(const struct engine_verdict *v)
+{
+	static char buf[64];
+	const char *failed[ENGINE_ADV_FAILED_MAX];
+	size_t n = engine_advert_failed(v, failed), used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", i ? " " : "",
+					 failed[i]);
+	return buf;
+}
+
+/* The verdict's advertising facts the milter counts (P7): advertising, the
+ * advertiser, the regulation rules failed (R1 for no label, R3, R4, R7; never
+ * R4h), and personal mail not advertising. */
+START_TEST(test_verdict_advertising_advertiser_and_failed_rules)
+{
+	static const struct {
+		const char *text, *rcpt, *advertiser, *failed;
+	} cases[] = {
+		/* its opt-out section lacks the right-to-refuse statement; R4h not counted */
+		{ AD, "a@example.vn", "example.vn", "R4" },
+		{ "From: Sale <sale@www.other-shop.com.vn>\nSubject: Giam gia mua thu\n"
+		  "List-Unsubscribe: <https://other-shop.com.vn/u>\nPrecedence: bulk\n\n"
+		  "Khuyen mai lon: giam gia 50% moi san pham, mua ngay gia chi 199.000d.\n"
+		  "Xem tai https://other-shop.com.vn/km?utm_source=mail\n",
+		  "a@example.vn", "other-shop.com.vn", "R1 R3 R4" },
+		{ AD, "b@example.vn", "example.vn", "R4 R7" }, /* b opted out: rejected */
+		{ PLAIN, "a@example.vn", NULL, "" },
+	};
+	cr_engine *e = engine_of(NULL);
+	cr_kv *kv = kv_of();
+	struct engine_verdict *v;
+
+	optout(kv, "b@example.vn", "example.vn", util_now() - 10);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		v = run(e, cases[i].text, &cases[i].rcpt, 1, NULL, 0);
+		ck_assert_int_eq(v->advertising, cases[i].advertiser != NULL);
+		ck_assert_str_eq(v->advertiser, cases[i].advertiser ? cases[i].advertiser : "");
+		ck_assert_str_eq(failed_of(v), cases[i].failed);
+		free(v);
+	}
+	kv_close(kv);
+	engine_free(e);
+}
+END_TEST
+
+/* engine_advert_failed reads the hits: each rule once, R1b counts as R1, R1a,
+ * R4h and TEMPLATE are not regulation failures; nothing for non-advertising. */
+START_TEST(test_advert_failed_from_hits)
+{
+	static const char *const rules[] = { "R7", "R1a", "R4h", "R5", "R1b", "R5", "TEMPLATE",
+					     "R4" };
+	struct engine_verdict *v = calloc(1, sizeof *v);
+
+	ck_assert_ptr_nonnull(v);
+	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+		util_strlcpy(v->hits[v->nhits++].rule, rules[i], sizeof v->hits[0].rule);
+	ck_assert_str_eq(failed_of(v), ""); /* not advertising */
+	v->advertising = 1;
+	ck_assert_str_eq(failed_of(v), "R1 R4 R5 R7");
+	free(v);
+}
+END_TEST
+
+/* The fingerprint id of a message's visible text at min_words; "" without one. */
+static void text_id(const char *eml, unsigned min_words, char out[FINGERPRINT_ID_LEN + 1])
+{
+	struct fingerprint fp;
+	const char *text;
+	char err[256];
+	size_t len;
+	cr_msg *m = msg_parse_buffer(eml, strlen(eml), NULL, err, sizeof err);
+
+	ck_assert_ptr_nonnull(m);
+	text = msg_text(m, &len);
+	out[0] = '\0';
+	if (fingerprint_text(text, len, min_words, &fp) == 0)
+		fingerprint_id(&fp, out);
+	msg_free(m);
+}
+
+/* Outbound: advertising is detected without adding a hit, and its template id
+ * is the fingerprint id of its text, also for a text under [templates]
+ * min_words; personal mail is not advertising and has no template id. */
+START_TEST(test_outbound_advertising_and_template_id)
+{
+	cr_engine *e = engine_of(NULL);
+	const char *rc[1] = { "x@example.org" };
+	static const char SHORT[] = "From: Shop <news@shop.example.vn>\nSubject: [QC] Giam gia\n\n"
+				    "Giam gia 50% hom nay.\n";
+	char want[FINGERPRINT_ID_LEN + 1];
+	struct engine_verdict *v;
+
+	text_id(AD, 10, want);
+	ck_assert_int_eq(strlen(want), FINGERPRINT_ID_LEN);
+	v = run(e, AD, rc, 1, "u1", 0);
+	ck_assert_int_eq(v->advertising, 1);
+	ck_assert_ptr_null(hit(v, "ADV_LABEL"));
+	ck_assert_ptr_null(hit(v, "R4h"));
+	ck_assert_str_eq(v->template_id, want);
+	free(v);
+
+	text_id(SHORT, 10, want);
+	ck_assert_str_eq(want, ""); /* too short for the spam templates */
+	text_id(SHORT, 0, want);
+	ck_assert_int_eq(strlen(want), FINGERPRINT_ID_LEN);
+	v = run(e, SHORT, rc, 1, "u1", 0);
+	ck_assert_int_eq(v->advertising, 1);
+	ck_assert_str_eq(v->template_id, want);
+	free(v);
+
+	v = run(e, PLAIN, rc, 1, "u1", 0);
+	ck_assert_int_eq(v->advertising, 0);
+	ck_assert_str_eq(v->template_id, "");
+	free(v);
+	engine_free(e);
+}
+END_TEST
+
 START_TEST(test_dead_redis_degrades_never_rejects)
 {
 	char err[512], text[512];
@@ -413,6 +537,9 @@ int main(void)
 	tcase_add_test(tc, test_template_matches_reworded_copy);
 	tcase_add_test(tc, test_outbound_hold_and_release);
 	tcase_add_test(tc, test_outbound_hold_on_score);
+	tcase_add_test(tc, test_verdict_advertising_advertiser_and_failed_rules);
+	tcase_add_test(tc, test_advert_failed_from_hits);
+	tcase_add_test(tc, test_outbound_advertising_and_template_id);
 	tcase_add_test(tc, test_dead_redis_degrades_never_rejects);
 	tcase_add_test(tc, test_bad_config_is_refused);
 	suite_add_tcase(s, tc);
