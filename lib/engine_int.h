@@ -132,7 +132,7 @@ struct engine_run {
 	char helo_name[DNAME_MAX + 1];            /* normalised HELO, "" if not a name */
 	/* advertising (engine_advert.c).  engine_advert_score sets adv_is (1: the
 	 * message is advertising, labelled or by its signals) and adv_advertiser (the
-	 * organisational domain of the aligned DKIM d= or of the From, "" if none);
+	 * organisational domain of the From, else of a passing DKIM d=, "" if none);
 	 * checks after it in inbound_checks (R5, R7) may read them. */
 	int adv_is;
 	char adv_advertiser[DNAME_MAX + 1];
