@@ -3,6 +3,7 @@
  * scripts below so that every change is atomic and on the stream exactly once.
  * Key schema and stream format: doc/redis-keys.md. */
 #include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -1396,69 +1397,87 @@ broken:
  * to the caller's fn, so decoding overlaps with Redis sending.  Everything else
  * in the reply (MULTI's +OK, +QUEUED, EXEC's array, EXISTS, XINFO) is built as
  * ordinary redisReply objects, freed with freeReplyObject.  The HGETALL arrays
- * come back as arrays with no elements. */
-struct snap_stream {
-	const char *const *names; /* names[i]: the list of EXEC element 2 + i */
-	size_t nnames;
-	store_entry_fn fn;
-	void *ud;
-	int64_t now;
-	int stop;
-	int key_ok;                   /* field held in key */
-	char key[LISTING_KEY_MAX + 1];
-	const char *list;             /* list of the pair being read */
-};
+ * come back as arrays with no elements (lib/store_int.h). */
 
 /* Returned for every streamed field and value: nothing to keep or free. */
 static redisReply snap_consumed;
 
+/* 1 if task is an HGETALL reply: EXEC's element 2 + i for one of the lists. */
+static int snap_hash(const redisReadTask *task)
+{
+	const struct store_snap *st = task->privdata;
+
+	return st != NULL && task->parent != NULL && task->parent->parent == NULL &&
+	       task->idx >= 2 && (size_t)(task->idx - 2) < st->nnames;
+}
+
 /* 1 if task is a field or value of an HGETALL reply inside the EXEC array. */
 static int snap_streamed(const redisReadTask *task)
 {
-	const redisReadTask *a = task->parent;
-	struct snap_stream *st = task->privdata;
-
-	return st != NULL && a != NULL && a->parent != NULL && a->parent->parent == NULL &&
-	       a->idx >= 2 && (size_t)(a->idx - 2) < st->nnames;
+	return task->parent != NULL && snap_hash(task->parent);
 }
 
+/* Puts r in its parent's element table, growing it as elements arrive: an
+ * array's header is only a promise, and "*2000000000" must not cost 16 GB
+ * before a byte of it has come.  A reply with no place there (inside something
+ * skipped) is freed at once: hiredis keeps no pointer to it. */
 static void *snap_attach(const redisReadTask *task, redisReply *r)
 {
-	if (r != NULL && task->parent != NULL) {
-		redisReply *p = task->parent->obj;
-		if (p == &snap_consumed) { /* inside something skipped: skip too */
+	redisReply *p;
+	size_t idx = (size_t)task->idx;
+
+	if (r == NULL || task->parent == NULL)
+		return r;
+	p = task->parent->obj;
+	if (p != NULL && p != &snap_consumed && p->element != NULL && idx >= p->elements &&
+	    task->parent->elements > 0 && idx < (size_t)task->parent->elements) {
+		size_t want = p->elements * 2, have = (size_t)task->parent->elements;
+		redisReply **grown;
+		if (want > have)
+			want = have;
+		grown = realloc(p->element, want * sizeof *grown);
+		if (grown == NULL) {
 			freeReplyObject(r);
-			return &snap_consumed;
+			return NULL; /* hiredis: out of memory */
 		}
-		if (p != NULL && p->element != NULL && (size_t)task->idx < p->elements)
-			p->element[task->idx] = r;
+		memset(grown + p->elements, 0, (want - p->elements) * sizeof *grown);
+		p->element = grown;
+		p->elements = want;
 	}
+	if (p == NULL || p == &snap_consumed || p->element == NULL || idx >= p->elements) {
+		freeReplyObject(r);
+		return &snap_consumed;
+	}
+	p->element[idx] = r;
 	return r;
 }
 
-static void snap_pair(struct snap_stream *st, const redisReadTask *task, const char *str,
+/* One element of an HGETALL reply: a field (even idx) or its value; str is
+ * NULL for an element that is no string (nil, integer, array). */
+static void snap_pair(struct store_snap *st, const redisReadTask *task, const char *str,
 		      size_t len)
 {
 	struct listing_entry e;
+	const char *list;
 
 	if (st->stop)
 		return;
-	if (task->idx % 2 == 0) { /* field */
-		st->key_ok = task->type == REDIS_REPLY_STRING && len < sizeof st->key &&
-			     memchr(str, '\0', len) == NULL;
+	if (task->idx % 2 == 0) { /* a field: no string, no key for the next value */
+		st->key_ok = str != NULL && task->type == REDIS_REPLY_STRING &&
+			     len < sizeof st->key && memchr(str, '\0', len) == NULL;
 		if (st->key_ok) {
 			memcpy(st->key, str, len);
 			st->key[len] = '\0';
 		}
 		return;
 	}
-	if (!st->key_ok || task->type != REDIS_REPLY_STRING)
+	if (!st->key_ok || str == NULL || task->type != REDIS_REPLY_STRING)
 		return;
-	st->list = st->names[task->parent->idx - 2];
+	list = st->names[task->parent->idx - 2];
 	memset(&e, 0, sizeof e);
-	if (store_decode(st->list, st->key, str, len, &e) < 0 || listing_expired(&e, st->now))
+	if (store_decode(list, st->key, str, len, &e) < 0 || listing_expired(&e, st->now))
 		return;
-	if (st->fn(st->ud, st->list, &e) != 0)
+	if (st->fn(st->ud, list, &e) != 0)
 		st->stop = 1;
 }
 
@@ -1485,22 +1504,22 @@ static void *snap_create_string(const redisReadTask *task, char *str, size_t len
 static void *snap_create_array(const redisReadTask *task, int elements)
 {
 	redisReply *r;
-	const redisReadTask *p = task->parent;
-	int hgetall = task->privdata != NULL && p != NULL && p->parent == NULL && task->idx >= 2;
 
-	if (snap_streamed(task))
-		return &snap_consumed; /* nested deeper than a hash reply: not ours, skip */
+	if (snap_streamed(task)) { /* nested deeper than a hash reply: not ours, skip */
+		snap_pair(task->privdata, task, NULL, 0);
+		return &snap_consumed;
+	}
 	r = calloc(1, sizeof *r);
 	if (r == NULL)
 		return NULL;
 	r->type = REDIS_REPLY_ARRAY;
-	if (elements > 0 && !hgetall) {
-		r->element = calloc((size_t)elements, sizeof(redisReply *));
+	if (elements > 0 && !snap_hash(task)) { /* grown by snap_attach */
+		r->elements = (size_t)(elements < 16 ? elements : 16);
+		r->element = calloc(r->elements, sizeof(redisReply *));
 		if (r->element == NULL) {
 			free(r);
 			return NULL;
 		}
-		r->elements = (size_t)elements;
 	}
 	return snap_attach(task, r);
 }
@@ -1509,8 +1528,10 @@ static void *snap_create_integer(const redisReadTask *task, long long value)
 {
 	redisReply *r;
 
-	if (snap_streamed(task))
+	if (snap_streamed(task)) {
+		snap_pair(task->privdata, task, NULL, 0);
 		return &snap_consumed;
+	}
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return NULL;
 	r->type = REDIS_REPLY_INTEGER;
@@ -1522,8 +1543,10 @@ static void *snap_create_nil(const redisReadTask *task)
 {
 	redisReply *r;
 
-	if (snap_streamed(task))
+	if (snap_streamed(task)) {
+		snap_pair(task->privdata, task, NULL, 0);
 		return &snap_consumed;
+	}
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return NULL;
 	r->type = REDIS_REPLY_NIL;
@@ -1541,6 +1564,61 @@ static redisReplyObjectFunctions snap_functions = {
 	snap_free_object,
 };
 
+void store_snap_attach(struct store_snap *ss, redisReader *rd, const char *const *names,
+		       size_t nnames, store_entry_fn fn, void *ud, int64_t now)
+{
+	memset(ss, 0, sizeof *ss);
+	ss->names = names;
+	ss->nnames = nnames;
+	ss->fn = fn;
+	ss->ud = ud;
+	ss->now = now;
+	ss->reader = rd;
+	ss->saved_fn = rd->fn;
+	ss->saved_priv = rd->privdata;
+	rd->fn = &snap_functions;
+	rd->privdata = ss;
+}
+
+void store_snap_detach(struct store_snap *ss)
+{
+	ss->reader->fn = ss->saved_fn;
+	ss->reader->privdata = ss->saved_priv;
+	ss->reader = NULL;
+}
+
+int store_snap_position(const redisReply *exec, size_t nnames, char pos_out[STORE_POS_MAX],
+			size_t *bad)
+{
+	/* The position is the stream's last generated id, not its last entry:
+	 * after a trim to nothing the stream is empty but its history is not. */
+	if (exec->element[0]->type != REDIS_REPLY_INTEGER) {
+		*bad = 0;
+		return -1;
+	}
+	if (exec->element[0]->integer == 0) {
+		util_strlcpy(pos_out, "0-0", STORE_POS_MAX);
+	} else {
+		const redisReply *g = store_field(exec->element[1], "last-generated-id");
+		struct store_id id;
+		if (g == NULL || g->type != REDIS_REPLY_STRING || g->len >= STORE_POS_MAX ||
+		    store_parse_id(g->str, &id) < 0) {
+			*bad = 1;
+			return -1;
+		}
+		util_strlcpy(pos_out, g->str, STORE_POS_MAX);
+	}
+	/* The entries have been passed to fn already; the arrays are empty. */
+	for (size_t i = 0; i < nnames; i++) {
+		const redisReply *kv = exec->element[2 + i];
+		if (kv == NULL || kv->type != REDIS_REPLY_ARRAY) {
+			*bad = 2 + i;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int store_snapshot(cr_store *s, const char *const *lists, store_entry_fn fn, void *ud,
 		   char pos_out[STORE_POS_MAX])
 {
@@ -1553,9 +1631,8 @@ int store_snapshot(cr_store *s, const char *const *lists, store_entry_fn fn, voi
 	const char *xinfo[3] = { "XINFO", "STREAM", s->key_changes };
 	redisReply *res = NULL;
 	int64_t now = util_now();
-	struct snap_stream ss;
-	redisReplyObjectFunctions *saved_fn;
-	void *saved_priv;
+	struct store_snap ss;
+	size_t bad;
 
 	while (names[n] != NULL) {
 		if ((st = store_check_list(s, names[n])) != STORE_OK)
@@ -1594,50 +1671,21 @@ int store_snapshot(cr_store *s, const char *const *lists, store_entry_fn fn, voi
 	if (s->command_ms < STORE_COMMIT_TIMEOUT_MS)
 		redisSetTimeout(s->c, store_tv(STORE_COMMIT_TIMEOUT_MS));
 	/* The lists' entries go to fn while the reply is read (snap_functions). */
-	memset(&ss, 0, sizeof ss);
-	ss.names = names;
-	ss.nnames = n;
-	ss.fn = fn;
-	ss.ud = ud;
-	ss.now = now;
-	saved_fn = s->c->reader->fn;
-	saved_priv = s->c->reader->privdata;
-	s->c->reader->fn = &snap_functions;
-	s->c->reader->privdata = &ss;
+	store_snap_attach(&ss, s->c->reader, names, n, fn, ud, now);
 	res = store_transaction(s, "snapshot", (int)n + 2, argcs, argvs);
-	if (s->c != NULL) {
-		s->c->reader->fn = saved_fn;
-		s->c->reader->privdata = saved_priv;
+	if (s->c != NULL) { /* else freed with the reader by store_disconnect */
+		store_snap_detach(&ss);
 		redisSetTimeout(s->c, store_tv(s->command_ms));
 	}
 	if (res == NULL) {
 		st = STORE_EUNAVAIL;
 		goto out;
 	}
-	/* The position is the stream's last generated id, not its last entry:
-	 * after a trim to nothing the stream is empty but its history is not. */
-	if (res->element[0]->type != REDIS_REPLY_INTEGER) {
-		st = store_unexpected(s, "snapshot EXISTS", res->element[0]);
+	if (store_snap_position(res, n, pos_out, &bad) < 0) {
+		static const char *const what[3] = { "snapshot EXISTS", "snapshot XINFO",
+						     "snapshot HGETALL" };
+		st = store_unexpected(s, what[bad < 2 ? bad : 2], res->element[bad]);
 		goto out;
-	}
-	if (res->element[0]->integer == 0) {
-		util_strlcpy(pos_out, "0-0", STORE_POS_MAX);
-	} else {
-		const redisReply *g = store_field(res->element[1], "last-generated-id");
-		struct store_id id;
-		if (g == NULL || g->type != REDIS_REPLY_STRING || store_parse_id(g->str, &id) < 0) {
-			st = store_unexpected(s, "snapshot XINFO", res->element[1]);
-			goto out;
-		}
-		util_strlcpy(pos_out, g->str, STORE_POS_MAX);
-	}
-	/* The entries have been passed to fn already; the arrays are empty. */
-	for (size_t i = 0; i < n; i++) {
-		const redisReply *kv = res->element[2 + i];
-		if (kv == NULL || kv->type != REDIS_REPLY_ARRAY) {
-			st = store_unexpected(s, "snapshot HGETALL", kv);
-			goto out;
-		}
 	}
 	st = STORE_OK;
 out:
