@@ -213,24 +213,6 @@ static void run(const uint8_t *data, size_t size, size_t piece, long stop_at,
 	redisReaderFree(rd);
 }
 
-/* hiredis 0.14 allocates an array's element table before reading it: keep
- * arrays small for the reference reader below, so that a "*2000000000" header
- * is not an out-of-memory finding of hiredis's.  (The same as fuzz_store.c's;
- * the snapshot's own functions need no such limit.) */
-static int arrays_small(const uint8_t *d, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (d[i] != '*')
-			continue;
-		size_t j = i + 1, v = 0;
-		while (j < n && d[j] >= '0' && d[j] <= '9' && v <= 4096)
-			v = v * 10 + (size_t)(d[j++] - '0');
-		if (v > 4096)
-			return 0;
-	}
-	return 1;
-}
-
 /* The reference: the same input read into ordinary reply objects by hiredis's
  * own functions, every field/value pair of EXEC elements 2 .. NLISTS + 1
  * decoded as store_decode does.  Only for input that is whole replies and
@@ -299,7 +281,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	run(data, size, size > 0 ? size : 1, 0, history, &whole);
 	/* Streaming gives exactly what decoding whole replies would. */
-	if (arrays_small(data, size) && reference(data, size, &ref, &shapes)) {
+	if (fuzz_resp_arrays_small(data, size) && reference(data, size, &ref, &shapes)) {
 		FUZZ_ASSERT(ref.n == whole.seen.n);
 		FUZZ_ASSERT(ref.hash == whole.seen.hash);
 		FUZZ_ASSERT(shapes == whole.shapes); /* and the same other replies */

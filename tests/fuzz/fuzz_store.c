@@ -38,30 +38,13 @@ static void entries(const redisReply *r)
 		decode(r->element[i]);
 }
 
-/* hiredis 0.14 allocates an array's element table before reading it: keep
- * arrays small so a "*2000000000" header is not an out-of-memory finding of
- * hiredis's.  Redis never sends the responder more than a COUNT of entries. */
-static int arrays_small(const uint8_t *d, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (d[i] != '*')
-			continue;
-		size_t j = i + 1, v = 0;
-		while (j < n && d[j] >= '0' && d[j] <= '9' && v <= 4096)
-			v = v * 10 + (size_t)(d[j++] - '0');
-		if (v > 4096)
-			return 0;
-	}
-	return 1;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	redisReader *rd;
 	void *reply = NULL;
 	int replies = 0;
 
-	if (size > 65536 || !arrays_small(data, size))
+	if (size > 65536 || !fuzz_resp_arrays_small(data, size))
 		return 0;
 	rd = redisReaderCreate();
 	FUZZ_ASSERT(rd != NULL);
