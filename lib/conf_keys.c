@@ -152,6 +152,8 @@ const struct conf_key conf_keys[] = {
 	{ "dnsbl *", "selftest", CONF_BOOL, "yes", 0, 0 },
 	{ "dnsbl *", "check", CONF_LIST, "helo mail_from from urls", 0, 0 },
 	{ "dnsbl *", "delist_url", CONF_STR, NULL, 0, 0 },
+	{ "dnsbl *", "txt", CONF_BOOL, "no", 0, 0 },
+	{ "dnsbl *", "dns_servers", CONF_LIST, NULL, 0, 0 },
 	/* end [dnsbl *] */
 
 	/* [milter]: chanrac-milter */

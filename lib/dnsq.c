@@ -426,6 +426,7 @@ struct dnsq_try {
 enum query_state { Q_NEW = 0, Q_RUNNING, Q_DONE };
 
 struct dnsq_query {
+	const dnsq_ctx *ctx;           /* servers and cache asked: the set's, or dnsq_add_via's */
 	char qname[NAME_MAX_TEXT + 1]; /* lower case, no trailing dot */
 	uint16_t qtype;
 	ldns_rdf *qrdf;                /* qname as an ldns dname, for reply checks */
@@ -607,17 +608,25 @@ static int query_wire(struct dnsq_query *q)
 
 dnsq_query *dnsq_add(dnsq_set *set, const char *qname, uint16_t qtype)
 {
+	return dnsq_add_via(set, set->ctx, qname, qtype);
+}
+
+dnsq_query *dnsq_add_via(dnsq_set *set, const dnsq_ctx *ctx, const char *qname, uint16_t qtype)
+{
 	char name[NAME_MAX_TEXT + 2];
 	struct dnsq_query *q;
 	size_t i;
 
+	if (ctx == NULL)
+		ctx = set->ctx;
 	if (qname == NULL || name_normalise(qname, name) != 0) {
 		util_errf(set->error, sizeof(set->error), "bad query name \"%.80s\"",
 			  qname ? qname : "(null)");
 		return NULL;
 	}
 	for (i = 0; i < set->nq; i++)
-		if (set->q[i]->qtype == qtype && strcmp(set->q[i]->qname, name) == 0)
+		if (set->q[i]->qtype == qtype && set->q[i]->ctx == ctx &&
+		    strcmp(set->q[i]->qname, name) == 0)
 			return set->q[i];
 	if (set->nq >= DNSQ_SET_MAX_QUERIES) {
 		util_errf(set->error, sizeof(set->error), "%s: more than %d queries for one message",
@@ -635,6 +644,7 @@ dnsq_query *dnsq_add(dnsq_set *set, const char *qname, uint16_t qtype)
 	q = calloc(1, sizeof(*q));
 	if (q == NULL)
 		goto oom;
+	q->ctx = ctx;
 	memcpy(q->qname, name, strlen(name) + 1);
 	q->qtype = qtype;
 	q->rcode = -1;
@@ -752,7 +762,7 @@ static enum dnsq_status rcode_status(int rcode)
 }
 
 /* Takes ownership of p.  wire is the packet p came from (for the cache), or NULL. */
-static void query_complete(dnsq_set *set, struct dnsq_query *q, ldns_pkt *p,
+static void query_complete(struct dnsq_query *q, ldns_pkt *p,
 			   const uint8_t *wire, size_t wirelen, int64_t now)
 {
 	query_close_tries(q);
@@ -764,9 +774,9 @@ static void query_complete(dnsq_set *set, struct dnsq_query *q, ldns_pkt *p,
 		q->status = DNSQ_ERROR;
 		return;
 	}
-	if (wire != NULL && set->ctx->cache != NULL &&
+	if (wire != NULL && q->ctx->cache != NULL &&
 	    (q->status == DNSQ_NOERROR || q->status == DNSQ_NXDOMAIN))
-		cache_put(set->ctx->cache, q->qname, q->qtype, wire, wirelen, q->ttl,
+		cache_put(q->ctx->cache, q->qname, q->qtype, wire, wirelen, q->ttl,
 			  q->nrr == 0, now);
 }
 
@@ -778,35 +788,35 @@ static void query_fail(struct dnsq_query *q, enum dnsq_status status)
 }
 
 /* At the deadline or when no try is left: a kept SERVFAIL beats TIMEOUT/ERROR. */
-static void query_give_up(dnsq_set *set, struct dnsq_query *q, enum dnsq_status status,
+static void query_give_up(struct dnsq_query *q, enum dnsq_status status,
 			  int64_t now)
 {
 	if (q->fallback != NULL) {
 		ldns_pkt *p = q->fallback;
 		q->fallback = NULL;
-		query_complete(set, q, p, NULL, 0, now);
+		query_complete(q, p, NULL, 0, now);
 		return;
 	}
 	log_debug("dns %s/%u: %s", q->qname, q->qtype, dnsq_status_name(status));
 	query_fail(q, status);
 }
 
-static int query_from_cache(dnsq_set *set, struct dnsq_query *q, int64_t now)
+static int query_from_cache(struct dnsq_query *q, int64_t now)
 {
 	uint8_t *wire;
 	size_t len;
 	int64_t expires;
 	ldns_pkt *p = NULL;
 
-	if (set->ctx->cache == NULL ||
-	    !cache_get(set->ctx->cache, q->qname, q->qtype, now, &wire, &len, &expires))
+	if (q->ctx->cache == NULL ||
+	    !cache_get(q->ctx->cache, q->qname, q->qtype, now, &wire, &len, &expires))
 		return 0;
 	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK) {
 		free(wire);
 		return 0;
 	}
 	free(wire);
-	query_complete(set, q, p, NULL, 0, now);
+	query_complete(q, p, NULL, 0, now);
 	q->from_cache = 1;
 	q->ttl = (uint32_t)((expires - now + 999) / 1000);
 	return 1;
@@ -835,7 +845,7 @@ static struct dnsq_try *try_new(dnsq_set *set, struct dnsq_query *q, size_t serv
  * drops datagrams from any other peer; we still check the source ourselves. */
 static int try_start_udp(dnsq_set *set, struct dnsq_query *q, int64_t now)
 {
-	const dnsq_ctx *ctx = set->ctx;
+	const dnsq_ctx *ctx = q->ctx;
 	size_t server = (size_t)q->udp_tries % ctx->nservers;
 	const struct dnsq_server *sv = &ctx->servers[server];
 	struct dnsq_try *t;
@@ -862,7 +872,7 @@ static int try_start_udp(dnsq_set *set, struct dnsq_query *q, int64_t now)
 
 static int try_start_tcp(dnsq_set *set, struct dnsq_query *q, size_t server)
 {
-	const struct dnsq_server *sv = &set->ctx->servers[server];
+	const struct dnsq_server *sv = &q->ctx->servers[server];
 	struct dnsq_try *t = try_new(set, q, server);
 
 	q->tcp_started = 1;
@@ -946,11 +956,11 @@ static void query_on_reply(dnsq_set *set, struct dnsq_query *q, struct dnsq_try 
 		ldns_pkt_free(p);
 		query_close_tries(q);
 		if (try_start_tcp(set, q, server) != 0)
-			query_give_up(set, q, DNSQ_ERROR, now);
+			query_give_up(q, DNSQ_ERROR, now);
 		return;
 	}
 	if ((rcode == LDNS_RCODE_SERVFAIL || rcode == LDNS_RCODE_REFUSED) &&
-	    set->ctx->nservers > 1 && q->udp_tries < UDP_TRIES && !q->tcp_started) {
+	    q->ctx->nservers > 1 && q->udp_tries < UDP_TRIES && !q->tcp_started) {
 		/* another server may do better; keep this answer in case it does not */
 		if (q->fallback)
 			ldns_pkt_free(q->fallback);
@@ -959,12 +969,12 @@ static void query_on_reply(dnsq_set *set, struct dnsq_query *q, struct dnsq_try 
 		q->retry_at_ms = now;
 		return;
 	}
-	query_complete(set, q, p, wire, len, now);
+	query_complete(q, p, wire, len, now);
 }
 
 static void udp_readable(dnsq_set *set, struct dnsq_query *q, struct dnsq_try *t, int64_t now)
 {
-	const struct dnsq_server *sv = &set->ctx->servers[t->server];
+	const struct dnsq_server *sv = &q->ctx->servers[t->server];
 	int i;
 
 	for (i = 0; i < READS_PER_ROUND && q->state == Q_RUNNING && t->state == TRY_UDP; i++) {
@@ -999,13 +1009,13 @@ static void udp_readable(dnsq_set *set, struct dnsq_query *q, struct dnsq_try *t
 	}
 }
 
-static void tcp_fail(dnsq_set *set, struct dnsq_query *q, struct dnsq_try *t, const char *why,
+static void tcp_fail(struct dnsq_query *q, struct dnsq_try *t, const char *why,
 		     int64_t now)
 {
 	log_debug("dns %s/%u: tcp to %s: %s", q->qname, q->qtype,
-		  set->ctx->servers[t->server].text, why);
+		  q->ctx->servers[t->server].text, why);
 	try_close(t);
-	query_give_up(set, q, DNSQ_ERROR, now);
+	query_give_up(q, DNSQ_ERROR, now);
 }
 
 /* Advances a TCP try as far as the socket allows: connect, write, read length, read. */
@@ -1017,7 +1027,7 @@ static void tcp_progress(dnsq_set *set, struct dnsq_query *q, struct dnsq_try *t
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
 		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
-			tcp_fail(set, q, t, strerror(soerr ? soerr : errno), now);
+			tcp_fail(q, t, strerror(soerr ? soerr : errno), now);
 			return;
 		}
 		t->state = TRY_TCP_WRITE;
@@ -1027,7 +1037,7 @@ static void tcp_progress(dnsq_set *set, struct dnsq_query *q, struct dnsq_try *t
 		n = send(t->fd, t->out + t->off, t->outlen - t->off, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				tcp_fail(set, q, t, strerror(errno), now);
+				tcp_fail(q, t, strerror(errno), now);
 			return;
 		}
 		t->off += (size_t)n;
@@ -1042,7 +1052,7 @@ static void tcp_progress(dnsq_set *set, struct dnsq_query *q, struct dnsq_try *t
 		if (n <= 0) {
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 				return;
-			tcp_fail(set, q, t, n == 0 ? "closed before the reply" : strerror(errno), now);
+			tcp_fail(q, t, n == 0 ? "closed before the reply" : strerror(errno), now);
 			return;
 		}
 		t->off += (size_t)n;
@@ -1050,12 +1060,12 @@ static void tcp_progress(dnsq_set *set, struct dnsq_query *q, struct dnsq_try *t
 			return;
 		t->inlen = (size_t)(t->lenbuf[0] << 8 | t->lenbuf[1]);
 		if (t->inlen < DNS_HEADER_LEN) {
-			tcp_fail(set, q, t, "reply shorter than a DNS header", now);
+			tcp_fail(q, t, "reply shorter than a DNS header", now);
 			return;
 		}
 		t->in = malloc(t->inlen); /* at most 65535 by the 2-byte framing */
 		if (t->in == NULL) {
-			tcp_fail(set, q, t, "out of memory", now);
+			tcp_fail(q, t, "out of memory", now);
 			return;
 		}
 		t->state = TRY_TCP_READ_BODY;
@@ -1067,7 +1077,7 @@ static void tcp_progress(dnsq_set *set, struct dnsq_query *q, struct dnsq_try *t
 		if (n <= 0) {
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 				return;
-			tcp_fail(set, q, t, n == 0 ? "closed in the middle of the reply" :
+			tcp_fail(q, t, n == 0 ? "closed in the middle of the reply" :
 				 strerror(errno), now);
 			return;
 		}
@@ -1076,7 +1086,7 @@ static void tcp_progress(dnsq_set *set, struct dnsq_query *q, struct dnsq_try *t
 			return;
 		p = reply_parse(q, t, t->in, t->inlen);
 		if (p == NULL) {
-			tcp_fail(set, q, t, "reply with the wrong ID or question", now);
+			tcp_fail(q, t, "reply with the wrong ID or question", now);
 			return;
 		}
 		/* query_on_reply closes t (and t->in) only through query_complete */
@@ -1148,7 +1158,7 @@ static int run_selected(dnsq_set *set)
 		struct dnsq_query *q = set->q[i];
 		if (!q->selected || q->state != Q_NEW)
 			continue;
-		if (query_from_cache(set, q, now))
+		if (query_from_cache(q, now))
 			continue;
 		if (now >= set->deadline_ms) {
 			query_fail(q, DNSQ_TIMEOUT);
@@ -1169,13 +1179,13 @@ static int run_selected(dnsq_set *set)
 			if (!q->selected || q->state != Q_RUNNING)
 				continue;
 			if (now >= set->deadline_ms) {
-				query_give_up(set, q, DNSQ_TIMEOUT, now);
+				query_give_up(q, DNSQ_TIMEOUT, now);
 				continue;
 			}
 			while (!q->tcp_started && q->udp_tries < UDP_TRIES && now >= q->retry_at_ms)
 				try_start_udp(set, q, now);
 			if (try_open(q) == 0) {
-				query_give_up(set, q, DNSQ_ERROR, now);
+				query_give_up(q, DNSQ_ERROR, now);
 				continue;
 			}
 			if (!q->tcp_started && q->udp_tries < UDP_TRIES && q->retry_at_ms < wake)

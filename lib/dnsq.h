@@ -83,6 +83,12 @@ unsigned dnsq_set_sent(const dnsq_set *set);
  * type twice returns the same handle.  qname may end in a dot; case is ignored.
  * NULL on a bad name or a full set (see dnsq_set_error). */
 dnsq_query *dnsq_add(dnsq_set *set, const char *qname, uint16_t qtype);
+/* dnsq_add asking the servers of ctx instead of the set's (a DNSBL zone with its
+ * own servers), under the set's deadline; ctx NULL = the set's.  ctx is not owned
+ * and must outlive the set; its cache is used for this query (share the set's so
+ * answers are cached once).  The same name and type through another ctx is
+ * another query. */
+dnsq_query *dnsq_add_via(dnsq_set *set, const dnsq_ctx *ctx, const char *qname, uint16_t qtype);
 /* Sends every query not yet answered (cache hits answer at once) and waits until all
  * are answered or the deadline passes; those left get DNSQ_TIMEOUT.  Returns the
  * number of queries that got an answer (any rcode), or -1 on a local failure. */

@@ -197,6 +197,8 @@ cr_engine *engine_new(const cr_conf *conf, char *err, size_t errlen)
 		util_errf(err, errlen, "%s: [engine] dns_servers: %s", conf_source(conf), derr);
 		goto fail;
 	}
+	if (engine_zones_dns(e, conf, err, errlen) != 0)
+		goto fail;
 	return e;
 fail:
 	engine_free(e);
@@ -209,6 +211,7 @@ void engine_free(cr_engine *e)
 		return;
 	engine_advert_free(e);
 	engine_state_free(e);
+	engine_zones_free(e);
 	dnsq_ctx_free(e->dns);
 	dnsq_cache_free(e->cache);
 	pthread_mutex_destroy(&e->zone_lock);
@@ -684,8 +687,10 @@ void engine_check(cr_engine *e, const struct engine_input *in, const cr_msg *msg
 				log_warn("%s: engine: DNS: %s", in->queue_id ? in->queue_id : "-",
 					 dnsq_set_error(r->set));
 		}
-		engine_spf_finish(r, &spf_job, spf_started);
+		/* while SPF still runs: the TXT of listed names, under the same deadline */
 		engine_dnsbl_health(r);
+		engine_dnsbl_txt(r);
+		engine_spf_finish(r, &spf_job, spf_started);
 		dns_health(r);
 	}
 	engine_spf_auth_results(r);

@@ -169,6 +169,7 @@ int engine_zones_load(cr_engine *e, const cr_conf *conf, char *err, size_t errle
 			}
 		}
 		util_strlcpy(z->delist_url, url, sizeof(z->delist_url));
+		z->txt = conf_bool(conf, sec, "txt");
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(e->zones[j].name, z->name) == 0) {
 				util_errf(err, errlen, "%s: [%s]: zone %s configured twice",
@@ -179,6 +180,35 @@ int engine_zones_load(cr_engine *e, const cr_conf *conf, char *err, size_t errle
 		e->nzones++;
 	}
 	return 0;
+}
+
+/* A zone with its own dns_servers gets its own context over the engine's cache
+ * (keyed by name and type, and DNSBL names are the zone's own). */
+int engine_zones_dns(cr_engine *e, const cr_conf *conf, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < e->nzones; i++) {
+		const char *sec = conf_named_section(conf, "dnsbl", i);
+		const char *const *servers = conf_list(conf, sec, "dns_servers");
+		char derr[256];
+
+		if (servers == NULL || servers[0] == NULL)
+			continue;
+		e->zones[i].dns = dnsq_ctx_new(e->cache, servers, derr, sizeof(derr));
+		if (e->zones[i].dns == NULL) {
+			util_errf(err, errlen, "%s: [%s] dns_servers: %s", conf_source(conf), sec,
+				  derr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void engine_zones_free(cr_engine *e)
+{
+	for (size_t i = 0; i < ENGINE_MAX_ZONES; i++) {
+		dnsq_ctx_free(e->zones[i].dns);
+		e->zones[i].dns = NULL;
+	}
 }
 
 const struct engine_zone *engine_zone_of_rule(const cr_engine *e, const char *rule)
@@ -252,6 +282,19 @@ static void collect_domains(struct engine_run *r)
 	}
 }
 
+/* The A lookup of an address or a domain in a zone, through the zone's servers. */
+static dnsq_query *zone_add(struct engine_run *r, const struct engine_zone *z,
+			    const struct cr_addr *ip, const char *domain)
+{
+	char name[DNAME_MAX + 1];
+	int n = ip != NULL ? dnsq_dnsbl_ip_name(ip, z->name, name, sizeof(name))
+			   : dnsq_dnsbl_domain_name(domain, z->name, name, sizeof(name));
+
+	if (n < 0)
+		return NULL;
+	return dnsq_add_via(r->set, z->dns, name, DNSQ_TYPE_A);
+}
+
 static void lookup_add(struct engine_run *r, dnsq_query *q, size_t zone, unsigned idents,
 		       const char *key)
 {
@@ -288,14 +331,14 @@ void engine_dnsbl_plan(struct engine_run *r)
 			if (!r->in->have_client)
 				continue;
 			addr_format(&r->in->client, ip, sizeof(ip));
-			lookup_add(r, dnsq_add_dnsbl_ip(r->set, &r->in->client, z->name), zi, 0, ip);
+			lookup_add(r, zone_add(r, z, &r->in->client, NULL), zi, 0, ip);
 		} else {
 			for (size_t d = 0; d < r->ndomains; d++) {
 				unsigned ids = r->domains[d].idents & z->check;
 				if (ids == 0)
 					continue;
-				lookup_add(r, dnsq_add_dnsbl_domain(r->set, r->domains[d].name, z->name),
-					   zi, ids, r->domains[d].name);
+				lookup_add(r, zone_add(r, z, NULL, r->domains[d].name), zi, ids,
+					   r->domains[d].name);
 			}
 		}
 		if (!z->selftest || r->nlookups == before)
@@ -304,12 +347,12 @@ void engine_dnsbl_plan(struct engine_run *r)
 		if (!z->is_domain) {
 			struct cr_addr t;
 			addr_from_v4(&t, 0x7f000002u);
-			zr->test_listed = dnsq_add_dnsbl_ip(r->set, &t, z->name);
+			zr->test_listed = zone_add(r, z, &t, NULL);
 			addr_from_v4(&t, 0x7f000001u);
-			zr->test_unlisted = dnsq_add_dnsbl_ip(r->set, &t, z->name);
+			zr->test_unlisted = zone_add(r, z, &t, NULL);
 		} else {
-			zr->test_listed = dnsq_add_dnsbl_domain(r->set, "test", z->name);
-			zr->test_unlisted = dnsq_add_dnsbl_domain(r->set, "invalid", z->name);
+			zr->test_listed = zone_add(r, z, NULL, "test");
+			zr->test_unlisted = zone_add(r, z, NULL, "invalid");
 		}
 		if (zr->test_listed == NULL || zr->test_unlisted == NULL)
 			r->lookup_overflow = 1;
@@ -438,6 +481,65 @@ void engine_dnsbl_health(struct engine_run *r)
 	}
 }
 
+/* Only names a usable zone lists get their TXT asked (RFC 5782 2.1: the TXT says
+ * why), through the zone's servers; an unanswered TXT changes nothing. */
+void engine_dnsbl_txt(struct engine_run *r)
+{
+	const cr_engine *e = r->e;
+	size_t asked = 0;
+	uint32_t bad;
+
+	for (size_t i = 0; i < r->nlookups; i++) {
+		struct engine_lookup *l = &r->lookups[i];
+		const struct engine_zone *z = &e->zones[l->zone];
+		if (!z->txt || z->allow || r->zrun[l->zone].unusable ||
+		    classify(l->q, &bad) != ANS_LISTED)
+			continue;
+		l->txt = dnsq_add_via(r->set, z->dns, dnsq_qname(l->q), DNSQ_TYPE_TXT);
+		asked += l->txt != NULL;
+	}
+	if (asked > 0 && dnsq_run(r->set) < 0)
+		log_warn("%s: engine: DNS (TXT): %s", r->in->queue_id ? r->in->queue_id : "-",
+			 dnsq_set_error(r->set));
+}
+
+/* ": TEXT" from a listing's TXT records for its reason, "" if none: printable ASCII,
+ * controls (CR, LF) as spaces, runs of spaces as one, records joined by "; ", at
+ * most ENGINE_TXT_MAX bytes.  engine_reply_sanitise escapes % for the reply. */
+#define ENGINE_TXT_MAX 160
+static void txt_reason(const dnsq_query *q, char *out, size_t len)
+{
+	char rec[1024];
+	size_t used = 0;
+
+	out[0] = '\0';
+	if (q == NULL || dnsq_status(q) != DNSQ_NOERROR)
+		return;
+	if (len > ENGINE_TXT_MAX + 1)
+		len = ENGINE_TXT_MAX + 1;
+	for (size_t i = 0; i < dnsq_count(q) && used + 3 < len; i++) {
+		size_t start = used;
+		int space = 1; /* drops leading spaces */
+		if (dnsq_txt(q, i, rec, sizeof(rec)) < 0)
+			continue;
+		memcpy(out + used, used ? "; " : ": ", 2);
+		used += 2;
+		for (const char *p = rec; *p && used + 1 < len; p++) {
+			unsigned char c = (unsigned char)*p;
+			c = c < 0x20 || c == 0x7f ? ' ' : c > 0x7e ? '?' : c;
+			if (c == ' ' && space)
+				continue;
+			space = c == ' ';
+			out[used++] = (char)c;
+		}
+		while (used > start + 2 && out[used - 1] == ' ')
+			used--;
+		if (used == start + 2) /* nothing printable */
+			used = start;
+		out[used] = '\0';
+	}
+}
+
 /* Identity names of a domain lookup: "helo,mail_from". */
 static void ident_names(unsigned ids, char *buf, size_t len)
 {
@@ -507,7 +609,7 @@ int engine_dnsbl_allow(struct engine_run *r)
 void engine_dnsbl_score(struct engine_run *r)
 {
 	const cr_engine *e = r->e;
-	char codes[80], ids[48];
+	char codes[80], ids[48], txt[ENGINE_TXT_MAX + 1];
 	uint32_t bad;
 
 	for (size_t zi = 0; zi < e->nzones; zi++) {
@@ -522,13 +624,14 @@ void engine_dnsbl_score(struct engine_run *r)
 		if (z->allow || r->zrun[l->zone].unusable || classify(l->q, &bad) != ANS_LISTED)
 			continue;
 		score = listing_score(z, l->q, codes, sizeof(codes));
+		txt_reason(l->txt, txt, sizeof(txt));
 		if (!z->is_domain) {
-			engine_add_hit(r, z->rule, score, "%s listed in %s (%s)", l->key, z->name,
-				       codes);
+			engine_add_hit(r, z->rule, score, "%s listed in %s (%s)%s", l->key, z->name,
+				       codes, txt);
 		} else {
 			ident_names(l->idents, ids, sizeof(ids));
-			engine_add_hit(r, z->rule, score, "%s (%s) listed in %s (%s)", l->key, ids,
-				       z->name, codes);
+			engine_add_hit(r, z->rule, score, "%s (%s) listed in %s (%s)%s", l->key, ids,
+				       z->name, codes, txt);
 		}
 	}
 }

@@ -47,6 +47,8 @@ struct engine_zone {
 	int selftest;
 	unsigned check; /* ENGINE_ID_* (domain zones) */
 	char delist_url[256];
+	int txt;              /* ask the TXT of a listed name for the hit's reason */
+	dnsq_ctx *dns;        /* the zone's own dns_servers (owned), NULL = cr_engine.dns */
 	int64_t last_warn_ms; /* guarded by cr_engine.zone_lock */
 };
 
@@ -91,6 +93,7 @@ struct engine_lookup {
 	size_t zone;
 	unsigned idents;               /* domain zones: ENGINE_ID_* that had this domain */
 	char key[DNAME_MAX + 1];       /* the address or registered domain looked up */
+	dnsq_query *txt;               /* [dnsbl] txt: the TXT of a listed name, else NULL */
 };
 
 /* Per zone, per message. */
@@ -154,11 +157,17 @@ void engine_add_hit(struct engine_run *r, const char *rule, double score, const 
 	__attribute__((format(printf, 4, 5)));
 void engine_reason_clean(char *s);
 
-/* engine_dnsbl.c: parse the [dnsbl NAME] sections; queue every DNSBL lookup of the
- * message; after the set ran, judge zone health and score (allow zones first). */
+/* engine_dnsbl.c: parse the [dnsbl NAME] sections (engine_zones_dns, once the cache
+ * exists: the zones' own dns_servers; engine_zones_free frees them); queue every
+ * DNSBL lookup of the message; after the set ran, judge zone health, ask the TXT of
+ * the listed names (a second run of the set, same deadline) and score (allow zones
+ * first). */
 int engine_zones_load(cr_engine *e, const cr_conf *conf, char *err, size_t errlen);
+int engine_zones_dns(cr_engine *e, const cr_conf *conf, char *err, size_t errlen);
+void engine_zones_free(cr_engine *e);
 void engine_dnsbl_plan(struct engine_run *r);
 void engine_dnsbl_health(struct engine_run *r);
+void engine_dnsbl_txt(struct engine_run *r); /* after engine_dnsbl_health */
 /* 1 if a usable allow zone matched (the ALLOW hit has been added). */
 int engine_dnsbl_allow(struct engine_run *r);
 void engine_dnsbl_score(struct engine_run *r);

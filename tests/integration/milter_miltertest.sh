@@ -6,7 +6,9 @@
 # domain scores, SPF pass/fail/none, an error-code answer is no listing, a DNSBL
 # that never answers still gives a verdict by the deadline (fail mode accept, and
 # tempfail after a SIGUSR1 reload), the session cap, privilege drop, and Redis
-# stopped mid-test (mail still accepted, failure logged, counts kept).
+# stopped mid-test (mail still accepted, failure logged, counts kept).  Our zones
+# are asked of chanrac-rbld through their own [dnsbl] dns_servers, and the listed
+# client's reject text carries the entry's reason from the zone's TXT.
 . "$(dirname "$0")/../lib.sh"
 
 LUA=$ROOT/tests/integration/milter
@@ -49,7 +51,7 @@ if wait_for 10 sh -c "kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 bl.chanrac.t
 else
 	not_ok "chanrac-rbld starts"; sed 's/^/#   /' "$T/rbld.log"; finish
 fi
-cr list add 192.0.2.77 --list spam-ip --reason "milter test listing" >/dev/null &&
+cr list add 192.0.2.77 --list spam-ip --reason 'milter test listing of $, see https://bl.chanrac.test/q/$' >/dev/null &&
 	cr list add quangcao-spam.vn --list spam-domain --reason "spam landing page" >/dev/null ||
 	{ not_ok "chanrac list add"; finish; }
 if wait_for 10 sh -c "kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 +short 77.2.0.192.bl.chanrac.test A | grep -q 127.0.0.2" &&
@@ -72,25 +74,28 @@ PIDS+=("$!")
 wait_for 5 test -s "$T/fakedns.out" || { not_ok "fakedns starts"; finish; }
 FAKE_PORT=$(head -n 1 "$T/fakedns.out")
 
-# --- milter A: rbld first (it refuses names outside its zones), then fakedns ----
+# --- milter A: our zones ask rbld ([dnsbl] dns_servers), the rest fakedns -------
 MPORT=$(free_port)
 DELIST=https://bl.chanrac.test/delist
 cat "$T/chanrac.conf" >"$T/milter-a.conf"
 cat >>"$T/milter-a.conf" <<EOF2
 [engine]
-dns_servers = 127.0.0.1:$RBL_PORT 127.0.0.1:$FAKE_PORT
+dns_servers = 127.0.0.1:$FAKE_PORT
 deadline = 3s
 authserv_id = mx.chanrac.test
-reject_text = Rejected: %{zone} lists you; to be delisted see %{delist_url}
+reject_text = Rejected: %{zone} lists you (%{reason}); to be delisted see %{delist_url}
 [dnsbl bl.chanrac.test]
 type = ip
 rule = RBL_CHANRAC
 weight = 20
 delist_url = $DELIST
+dns_servers = 127.0.0.1:$RBL_PORT
+txt = yes
 [dnsbl dbl.chanrac.test]
 type = domain
 rule = DBL_CHANRAC
 weight = 3
+dns_servers = 127.0.0.1:$RBL_PORT
 [dnsbl err.test]
 type = ip
 rule = ERR_TEST
@@ -133,7 +138,9 @@ mt clean.lua "$SOCK_A"
 check "log line: queue id, client, score, rules, action, ms" \
 	grep -qE 'CLEANQ1: client=192\.0\.2\.10\[client\.example\] helo=mail\.pass\.test .*score=-?[0-9.]+ rules=.* action=accept ms=[0-9]+' "$T/milter-a.log"
 
-mt listed.lua "$SOCK_A" -D "REPLY=Rejected: bl.chanrac.test lists you; to be delisted see $DELIST"
+check "chanrac-rbld answers the listing's TXT with its reason" sh -c \
+	"kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 +short 77.2.0.192.bl.chanrac.test TXT | grep -qF 'milter test listing of 192.0.2.77'"
+mt listed.lua "$SOCK_A" -D "REPLY=Rejected: bl.chanrac.test lists you (192.0.2.77 listed in bl.chanrac.test (127.0.0.2): milter test listing of 192.0.2.77, see https://bl.chanrac.test/q/192.0.2.77); to be delisted see $DELIST"
 check "log line of the reject names the rule, action and reply" \
 	grep -qE 'LISTEDQ1: client=192\.0\.2\.77.* rules=[^ ]*RBL_CHANRAC=20.* action=reject ms=[0-9]+.* reply="Rejected: bl\.chanrac\.test' "$T/milter-a.log"
 mt url.lua "$SOCK_A"

@@ -23,6 +23,11 @@ static const char *const rules[] = {
 	"8.2.0.192.bl.test A rr 8.2.0.192.bl.test. 60 IN A 127.0.0.3",
 	"9.2.0.192.bl.test A rr 9.2.0.192.bl.test. 60 IN A 127.0.0.2",
 	"2.0.0.127.bl.test A rr 2.0.0.127.bl.test. 60 IN A 127.0.0.2",
+	/* TXT reasons: two records, one with CR, LF, a percent sign and a non-ASCII
+	 * byte; 192.0.2.8's TXT never answers */
+	"7.2.0.192.bl.test TXT rr 7.2.0.192.bl.test. 60 IN TXT \"Listed: https://bl.test/q?ip=192.0.2.7 100% sure\\013\\010X-Injected: yes\\200\"",
+	"7.2.0.192.bl.test TXT rr 7.2.0.192.bl.test. 60 IN TXT \"  second   record \"",
+	"8.2.0.192.bl.test TXT drop",
 	/* err.test: Spamhaus-style error answer for the client */
 	"7.2.0.192.err.test A rr 7.2.0.192.err.test. 60 IN A 127.255.255.254",
 	"2.0.0.127.err.test A rr 2.0.0.127.err.test. 60 IN A 127.0.0.2",
@@ -850,6 +855,137 @@ START_TEST(test_names_and_budget)
 }
 END_TEST
 
+/* [dnsbl] dns_servers: each zone asks its own servers, and only those */
+START_TEST(test_zone_dns_servers_override_engine_list)
+{
+	static const char *const rules2[] = {
+		"7.2.0.192.two.test A rr 7.2.0.192.two.test. 60 IN A 127.0.0.2",
+		"2.0.0.127.two.test A rr 2.0.0.127.two.test. 60 IN A 127.0.0.2",
+		NULL,
+	};
+	struct fakedns fake2;
+	char sections[512];
+	cr_engine *e;
+	struct engine_verdict v;
+
+	fakedns_start(&fake2, 0, rules2);
+	snprintf(sections, sizeof(sections),
+		 BL "[dnsbl two.test]\nweight = 3\ndns_servers = 127.0.0.1:%d\n", fake2.port);
+	e = mk_engine_ok(NULL, sections);
+	run_ip(e, "192.0.2.7", &v);
+	ck_assert_str_eq(find_hit(&v, "RBL_BL")->reason, "192.0.2.7 listed in bl.test (127.0.0.2)");
+	ck_assert_ptr_nonnull(find_hit(&v, "RBL_TWO"));
+	ck_assert_str_eq(find_hit(&v, "RBL_TWO")->reason,
+			 "192.0.2.7 listed in two.test (127.0.0.2)");
+	ck_assert_double_eq(v.score, 13);
+	ck_assert_uint_eq(v.degraded, 0);
+	/* the engine-wide server saw only bl.test, the zone's own only two.test */
+	ck_assert_uint_eq(fakedns_count(&fake, "7.2.0.192.bl.test"), 1);
+	ck_assert_uint_eq(fakedns_count(&fake, "2.0.0.127.bl.test"), 1);
+	ck_assert_uint_eq(fakedns_count(&fake, "7.2.0.192.two.test"), 0);
+	ck_assert_uint_eq(fakedns_count(&fake, "2.0.0.127.two.test"), 0);
+	ck_assert_uint_eq(fakedns_count(&fake, "1.0.0.127.two.test"), 0);
+	ck_assert_uint_eq(fakedns_count(&fake2, "7.2.0.192.two.test"), 1);
+	ck_assert_uint_eq(fakedns_count(&fake2, "2.0.0.127.two.test"), 1);
+	ck_assert_uint_eq(fakedns_count(&fake2, "1.0.0.127.two.test"), 1);
+	ck_assert_uint_eq(fakedns_count(&fake2, "7.2.0.192.bl.test"), 0);
+	/* the shared cache answers both zones the second time */
+	run_ip(e, "192.0.2.7", &v);
+	ck_assert_double_eq(v.score, 13);
+	ck_assert_uint_eq(fakedns_count(&fake2, "7.2.0.192.two.test"), 1);
+	ck_assert_uint_eq(fakedns_count(&fake, "7.2.0.192.bl.test"), 1);
+	engine_free(e);
+	fakedns_stop(&fake2);
+}
+END_TEST
+
+START_TEST(test_zone_dns_servers_errors_name_section_and_key)
+{
+	ck_assert_str_eq(engine_error(NULL, "[dnsbl bl.test]\ndns_servers = 127.0.0.1:99999\n"),
+			 "t.conf: [dnsbl bl.test] dns_servers: dns server \"127.0.0.1:99999\": "
+			 "port must be 1..65535");
+	ck_assert_str_eq(engine_error(NULL, "[dnsbl bl.test]\n[dnsbl two.test]\n"
+					    "dns_servers = 127.0.0.1 nowhere\n"),
+			 "t.conf: [dnsbl two.test] dns_servers: dns server \"nowhere\": bad IPv4 "
+			 "address");
+	ck_assert_str_eq(engine_error(NULL, "[dnsbl bl.test]\ndns_servers = 127.0.0.1:5353 "
+					    "[::1]:5353\n"), "");
+}
+END_TEST
+
+/* [dnsbl] txt: the listed name's TXT, made printable, in the reason, the report
+ * header and the reject text */
+START_TEST(test_txt_reason_in_hit_header_and_reply)
+{
+	cr_engine *e = mk_engine_ok("reject_score = 10\nreject_text = %{reason}",
+				    BL "txt = yes\n");
+	struct engine_verdict v;
+	const char *want = "192.0.2.7 listed in bl.test (127.0.0.2): Listed: "
+			   "https://bl.test/q?ip=192.0.2.7 100% sure X-Injected: yes?; second record";
+
+	run_ip(e, "192.0.2.7", &v);
+	ck_assert_int_eq(v.action, ENGINE_REJECT);
+	ck_assert_str_eq(find_hit(&v, "RBL_BL")->reason, want);
+	ck_assert_double_eq(v.score, 10);
+	ck_assert_uint_eq(v.degraded, 0);
+	ck_assert_str_eq(v.reply, "192.0.2.7 listed in bl.test (127.0.0.2): Listed: "
+				  "https://bl.test/q?ip=192.0.2.7 100%% sure X-Injected: yes?; second "
+				  "record");
+	ck_assert_ptr_null(strpbrk(v.reply, "\r\n"));
+	ck_assert_str_eq(v.hdr_report,
+			 "RBL_BL=10 (192.0.2.7 listed in bl.test (127.0.0.2): Listed:\n"
+			 "\thttps://bl.test/q?ip=192.0.2.7 100% sure X-Injected: yes?; second\n"
+			 "\trecord)");
+	/* one A and one TXT query for the listed name */
+	ck_assert_uint_eq(fakedns_count(&fake, "7.2.0.192.bl.test"), 2);
+	/* cached: the same reason, nothing asked */
+	run_ip(e, "192.0.2.7", &v);
+	ck_assert_str_eq(find_hit(&v, "RBL_BL")->reason, want);
+	ck_assert_uint_eq(fakedns_count(&fake, "7.2.0.192.bl.test"), 2);
+	engine_free(e);
+}
+END_TEST
+
+START_TEST(test_txt_only_for_listed_names_and_only_when_asked)
+{
+	cr_engine *e = mk_engine_ok(NULL, BL "txt = yes\n");
+	struct engine_verdict v;
+
+	/* unlisted: the A lookup only; the self-test points get no TXT either */
+	run_ip(e, "192.0.2.1", &v);
+	ck_assert_uint_eq(v.nhits, 0);
+	ck_assert_uint_eq(fakedns_count(&fake, "1.2.0.192.bl.test"), 1);
+	ck_assert_uint_eq(fakedns_count(&fake, "2.0.0.127.bl.test"), 1);
+	engine_free(e);
+	/* txt = no (the default): no TXT for a listed name, no text in the reason */
+	e = mk_engine_ok(NULL, BL);
+	run_ip(e, "192.0.2.9", &v);
+	ck_assert_str_eq(find_hit(&v, "RBL_BL")->reason, "192.0.2.9 listed in bl.test (127.0.0.2)");
+	ck_assert_uint_eq(fakedns_count(&fake, "9.2.0.192.bl.test"), 1);
+	engine_free(e);
+}
+END_TEST
+
+START_TEST(test_txt_timeout_keeps_the_listing)
+{
+	cr_engine *e = mk_engine_ok(NULL, BL "txt = yes\n");
+	struct engine_verdict v;
+	struct engine_input in;
+	const struct engine_hit *h;
+
+	input_init(&in, "192.0.2.8", NULL, NULL);
+	run(e, &in, NULL, 600, &v);
+	h = find_hit(&v, "RBL_BL");
+	ck_assert_ptr_nonnull(h);
+	ck_assert_str_eq(h->reason, "192.0.2.8 listed in bl.test (127.0.0.3)");
+	ck_assert_double_eq(v.score, 4);
+	ck_assert_uint_eq(v.degraded, 0);
+	ck_assert_int_lt(v.elapsed_ms, 1000);
+	ck_assert_uint_ge(fakedns_count(&fake, "8.2.0.192.bl.test"), 2);
+	engine_free(e);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -885,6 +1021,11 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_authenticated_submission_skips_inbound_checks);
 	tcase_add_test(tc, test_cache_shared_between_messages);
 	tcase_add_test(tc, test_names_and_budget);
+	tcase_add_test(tc, test_zone_dns_servers_override_engine_list);
+	tcase_add_test(tc, test_zone_dns_servers_errors_name_section_and_key);
+	tcase_add_test(tc, test_txt_reason_in_hit_header_and_reply);
+	tcase_add_test(tc, test_txt_only_for_listed_names_and_only_when_asked);
+	tcase_add_test(tc, test_txt_timeout_keeps_the_listing);
 	suite_add_tcase(s, tc);
 	return s;
 }
