@@ -46,6 +46,8 @@ static struct {
 	int threads, idle, queued;
 } g_pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0, 0 };
 
+/* g_pool.idle counts the workers free for a new job: waiting, or created and
+ * not yet waiting (so a job queued meanwhile does not create another one). */
 static void *spf_worker(void *arg)
 {
 	(void)arg;
@@ -55,14 +57,12 @@ static void *spf_worker(void *arg)
 
 		while (g_pool.head == NULL) {
 			struct timespec until;
-			int rc;
 
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += SPF_IDLE_S;
-			g_pool.idle++;
-			rc = pthread_cond_timedwait(&g_pool.work, &g_pool.lock, &until);
-			g_pool.idle--;
-			if (rc == ETIMEDOUT && g_pool.head == NULL) {
+			if (pthread_cond_timedwait(&g_pool.work, &g_pool.lock, &until) == ETIMEDOUT &&
+			    g_pool.head == NULL) {
+				g_pool.idle--;
 				g_pool.threads--;
 				pthread_mutex_unlock(&g_pool.lock);
 				return NULL;
@@ -73,16 +73,18 @@ static void *spf_worker(void *arg)
 		if (g_pool.head == NULL)
 			g_pool.tail = NULL;
 		g_pool.queued--;
+		g_pool.idle--;
 		pthread_mutex_unlock(&g_pool.lock);
 		spf_run(job->r);
 		pthread_mutex_lock(&g_pool.lock);
 		job->done = 1;
 		/* under the lock: the waiter frees the job only after we let go */
 		pthread_cond_signal(&job->done_cv);
+		g_pool.idle++;
 	}
 }
 
-/* With the pool locked: one more worker; 0 on success. */
+/* With the pool locked: one more worker, free at once; 0 on success. */
 static int spf_add_worker(void)
 {
 	pthread_attr_t attr;
@@ -97,6 +99,7 @@ static int spf_add_worker(void)
 	if (rc != 0)
 		return -1;
 	g_pool.threads++;
+	g_pool.idle++;
 	return 0;
 }
 
