@@ -53,6 +53,7 @@ enum engine_action {
 #define ENGINE_MAX_RCPTS 1000 /* per-recipient results kept (Postfix's own limit) */
 #define ENGINE_ADVERTISER_MAX 253 /* a domain name (DNAME_MAX) */
 #define ENGINE_TEMPLATE_ID_MAX 16 /* FINGERPRINT_ID_LEN */
+#define ENGINE_FREQ_MEMBER_MAX 96 /* FREQUENCY_MEMBER_MAX */
 /* Regulation rules one advertising message can fail (engine_advert_failed). */
 #define ENGINE_ADV_FAILED_MAX 5
 
@@ -115,6 +116,11 @@ struct engine_verdict {
 	 * visible text, the same id `chanrac template` and spam reports use;
 	 * "" when the text has fewer than 3 distinct words (no fingerprint). */
 	char template_id[ENGINE_TEMPLATE_ID_MAX + 1];
+	/* R5's record of this message, for engine_forget: the member added to the
+	 * counters of advertiser and each of the first freq_nrcpts recipients; ""
+	 * when nothing was recorded (not advertising, dry_run, Redis failed). */
+	char freq_member[ENGINE_FREQ_MEMBER_MAX];
+	size_t freq_nrcpts;
 };
 
 /* Builds an engine from the configuration: thresholds and weights from [engine],
@@ -167,6 +173,17 @@ size_t engine_reply_sanitise(const char *in, char *out, size_t len);
  * and are not listed.  Returns how many; 0 when v is not advertising. */
 size_t engine_advert_failed(const struct engine_verdict *v,
 			    const char *out[ENGINE_ADV_FAILED_MAX]);
+
+/* Undoes what engine_check recorded for recipients the message will not reach
+ * (R5: a message rejected, deferred or removed for a recipient must not count
+ * against later ones; doc/rules.md).  in and v as engine_check had them; gone:
+ * one flag per recipient (v->nrcpts, engine_input order), non-zero = not
+ * delivered to it, or NULL = delivered to none (the final action is reject or
+ * tempfail).  Called once the caller has decided: one Redis round trip bounded
+ * by [engine] store_timeout, nothing when nothing was recorded; a failure is
+ * logged and changes nothing else. */
+void engine_forget(cr_engine *e, const struct engine_input *in, const struct engine_verdict *v,
+		   const unsigned char *gone);
 
 /* Writes "RULE=score RULE=score ..." (the log line's rule list) into buf. */
 void engine_rules_line(const struct engine_verdict *v, char *buf, size_t len);

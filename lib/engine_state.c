@@ -126,20 +126,25 @@ static const char *qid_of(const struct engine_run *r)
 	return r->in != NULL && r->in->queue_id != NULL ? r->in->queue_id : "-";
 }
 
-/* Marks the verdict degraded and logs the failure at most once a minute. */
-static void store_failed(struct engine_run *r, const char *what, const char *err)
+/* 1 if a store failure may be logged now (at most once a minute). */
+static int warn_due(struct engine_state *st)
 {
-	struct engine_state *st = r->e->state;
 	int64_t now = util_mono_ms();
 	int say;
 
-	r->v->degraded |= ENGINE_DEG_STORE;
 	pthread_mutex_lock(&st->lock);
 	say = st->last_warn_ms == 0 || now - st->last_warn_ms >= STATE_WARN_INTERVAL_MS;
 	if (say)
 		st->last_warn_ms = now;
 	pthread_mutex_unlock(&st->lock);
-	if (say)
+	return say;
+}
+
+/* Marks the verdict degraded and logs the failure at most once a minute. */
+static void store_failed(struct engine_run *r, const char *what, const char *err)
+{
+	r->v->degraded |= ENGINE_DEG_STORE;
+	if (warn_due(r->e->state))
 		log_warn("%s: %s skipped: %s", qid_of(r), what, err);
 }
 
@@ -240,9 +245,11 @@ void engine_optout_frequency_score(struct engine_run *r)
 	/* R5: D91 Art. 13(5) — at most freq_max per advertiser and recipient a day */
 	if (st->freq_max > 0 && adv[0] != '\0') {
 		if (frequency_count(st->kv, adv, in->rcpts, n, util_now() * 1000, st->freq_window_s,
-				    !in->dry_run, qid_of(r), counts, err, sizeof err) != 0) {
+				    !in->dry_run, qid_of(r), counts, r->v->freq_member, err,
+				    sizeof err) != 0) {
 			store_failed(r, "advertising frequency (R5)", err);
 		} else {
+			r->v->freq_nrcpts = r->v->freq_member[0] != '\0' ? n : 0;
 			for (size_t i = 0; i < n; i++)
 				if (counts[i] >= st->freq_max)
 					rcpt_hit(r, i, "R5", st->freq_weight, 0,
@@ -254,6 +261,48 @@ void engine_optout_frequency_score(struct engine_run *r)
 out:
 	free(hits);
 	free(counts);
+}
+
+_Static_assert(ENGINE_FREQ_MEMBER_MAX >= FREQUENCY_MEMBER_MAX,
+	       "engine_verdict.freq_member holds a frequency member");
+
+void engine_forget(cr_engine *e, const struct engine_input *in, const struct engine_verdict *v,
+		   const unsigned char *gone)
+{
+	struct engine_state *st;
+	const char **rcpts;
+	const char *qid;
+	size_t nr, n = 0;
+	long long removed;
+	char err[300];
+
+	if (e == NULL || e->state == NULL || in == NULL || in->rcpts == NULL || v == NULL ||
+	    v->freq_member[0] == '\0')
+		return;
+	st = e->state;
+	qid = in->queue_id != NULL ? in->queue_id : "-";
+	nr = v->freq_nrcpts < in->nrcpts ? v->freq_nrcpts : in->nrcpts;
+	rcpts = calloc(nr > 0 ? nr : 1, sizeof *rcpts);
+	if (rcpts == NULL) {
+		log_warn("%s: R5: out of memory; frequency records of the message kept", qid);
+		return;
+	}
+	for (size_t i = 0; i < nr; i++)
+		if (gone == NULL || (i < v->nrcpts && gone[i]))
+			rcpts[n++] = in->rcpts[i];
+	if (n > 0) {
+		removed = frequency_forget(st->kv, v->advertiser, rcpts, n, v->freq_member, err,
+					   sizeof err);
+		if (removed < 0) {
+			if (warn_due(st))
+				log_warn("%s: R5: frequency records of the undelivered message "
+					 "kept: %s", qid, err);
+		} else {
+			log_debug("%s: R5: not delivered to %zu recipient(s); %lld frequency "
+				  "record(s) for %s forgotten", qid, n, removed, v->advertiser);
+		}
+	}
+	free(rcpts);
 }
 
 /* ---- outbound (P4) --------------------------------------------------------------- */
@@ -318,7 +367,8 @@ void engine_outbound_score(struct engine_run *r)
 	r->v->hold = 1;
 	if (in->dry_run)
 		return;
-	rc = outbound_hold_user(st->kv, in->sasl_user, now, why, in->queue_id, err, sizeof err);
+	rc = outbound_hold_user(st->kv, in->sasl_user, in->have_client ? ip : NULL, now, why,
+				in->queue_id, err, sizeof err);
 	if (rc == OUTBOUND_EUNAVAIL)
 		store_failed(r, "outbound hold", err);
 	else

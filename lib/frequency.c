@@ -21,25 +21,39 @@ static const char frequency_lua[] =
 	"end\n"
 	"return n\n";
 
-int frequency_count(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
-		    int64_t now_ms, int64_t window_s, int record, const char *tag,
-		    long long *counts, char *err, size_t errlen)
+/* The counter of advertiser and one recipient (a recipient that cannot be a key
+ * part shares "-"). */
+static void frequency_key(cr_kv *kv, const char *adv, const char *rcpt, char *key)
 {
-	char (*keys)[KV_KEY_MAX] = NULL, now[24], win[24], member[128], adv[300];
+	char r[400];
+
+	if (kv_key_part(rcpt, r, sizeof r) != 0)
+		util_strlcpy(r, "-", sizeof r);
+	snprintf(key, KV_KEY_MAX, "%s:freq:%s:%s", kv_prefix(kv), adv, r);
+}
+
+/* Runs one command per recipient, all in one pipeline: head, that recipient's
+ * counter of advertiser, tail.  Each reply must be an integer: out[i] (out may be
+ * NULL).  The sum of the replies, or -1 with err. */
+static long long frequency_pipeline(cr_kv *kv, const char *advertiser,
+				    const char *const *rcpts, size_t n, const char *const *head,
+				    size_t nhead, const char *const *tail, size_t ntail,
+				    long long *out, char *err, size_t errlen)
+{
+	char (*keys)[KV_KEY_MAX] = NULL, adv[300];
+	size_t argc = nhead + 1 + ntail;
 	const char **argvs = NULL;
 	const char *const **av = NULL;
 	int *argcs = NULL;
 	redisReply **replies = NULL;
-	int rc = -1;
+	long long sum = -1;
 
-	if (n == 0)
-		return 0;
 	if (kv_key_part(advertiser, adv, sizeof adv) != 0) {
 		util_errf(err, errlen, "frequency: advertiser '%s' cannot be a key", advertiser);
 		return -1;
 	}
 	keys = calloc(n, sizeof *keys);
-	argvs = calloc(n * 8, sizeof *argvs);
+	argvs = calloc(n * argc, sizeof *argvs);
 	av = calloc(n, sizeof *av);
 	argcs = calloc(n, sizeof *argcs);
 	replies = calloc(n, sizeof *replies);
@@ -47,43 +61,35 @@ int frequency_count(cr_kv *kv, const char *advertiser, const char *const *rcpts,
 		util_errf(err, errlen, "frequency: out of memory");
 		goto out;
 	}
-	snprintf(now, sizeof now, "%lld", (long long)now_ms);
-	snprintf(win, sizeof win, "%lld", (long long)window_s * 1000);
-	/* unique within the window: time, tag and a random part */
-	snprintf(member, sizeof member, "%lld:%.60s:%08x", (long long)now_ms, tag ? tag : "-",
-		 (unsigned)random());
 	for (size_t i = 0; i < n; i++) {
-		char r[400];
-		if (kv_key_part(rcpts[i], r, sizeof r) != 0)
-			util_strlcpy(r, "-", sizeof r);
-		snprintf(keys[i], sizeof keys[i], "%s:freq:%s:%s", kv_prefix(kv), adv, r);
-		argvs[i * 8] = "EVAL";
-		argvs[i * 8 + 1] = frequency_lua;
-		argvs[i * 8 + 2] = "1";
-		argvs[i * 8 + 3] = keys[i];
-		argvs[i * 8 + 4] = now;
-		argvs[i * 8 + 5] = win;
-		argvs[i * 8 + 6] = record ? "1" : "0";
-		argvs[i * 8 + 7] = member;
-		argcs[i] = 8;
-		av[i] = argvs + i * 8;
+		const char **a = argvs + i * argc;
+		frequency_key(kv, adv, rcpts[i], keys[i]);
+		memcpy(a, head, nhead * sizeof *a);
+		a[nhead] = keys[i];
+		memcpy(a + nhead + 1, tail, ntail * sizeof *a);
+		argcs[i] = (int)argc;
+		av[i] = a;
 	}
 	if (kv_pipeline(kv, n, argcs, av, NULL, replies, err, errlen) != 0)
 		goto out;
-	rc = 0;
+	sum = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (replies[i]->type != REDIS_REPLY_INTEGER) {
+		long long v = 0;
+		if (replies[i]->type == REDIS_REPLY_INTEGER) {
+			v = replies[i]->integer;
+		} else {
 			if (replies[i]->type == REDIS_REPLY_ERROR)
 				util_errf(err, errlen, "redis %s: frequency: %.*s", kv_server(kv),
 					  (int)replies[i]->len, replies[i]->str);
 			else
 				util_errf(err, errlen, "redis %s: frequency: unexpected reply",
 					  kv_server(kv));
-			rc = -1;
-			counts[i] = 0;
-			continue;
+			sum = -1;
 		}
-		counts[i] = replies[i]->integer;
+		if (out != NULL)
+			out[i] = v;
+		if (sum >= 0)
+			sum += v;
 	}
 out:
 	if (replies != NULL)
@@ -95,5 +101,40 @@ out:
 	free(av);
 	free(argcs);
 	free(replies);
-	return rc;
+	return sum;
+}
+
+int frequency_count(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
+		    int64_t now_ms, int64_t window_s, int record, const char *tag,
+		    long long *counts, char *member_out, char *err, size_t errlen)
+{
+	char now[24], win[24], member[FREQUENCY_MEMBER_MAX];
+	const char *const head[] = { "EVAL", frequency_lua, "1" };
+	const char *const tail[] = { now, win, record ? "1" : "0", member };
+
+	if (member_out != NULL)
+		member_out[0] = '\0';
+	if (n == 0)
+		return 0;
+	snprintf(now, sizeof now, "%lld", (long long)now_ms);
+	snprintf(win, sizeof win, "%lld", (long long)window_s * 1000);
+	/* unique within the window: time, tag and a random part */
+	snprintf(member, sizeof member, "%lld:%.60s:%08x", (long long)now_ms, tag ? tag : "-",
+		 (unsigned)random());
+	if (frequency_pipeline(kv, advertiser, rcpts, n, head, 3, tail, 4, counts, err, errlen) < 0)
+		return -1;
+	if (record && member_out != NULL)
+		util_strlcpy(member_out, member, FREQUENCY_MEMBER_MAX);
+	return 0;
+}
+
+long long frequency_forget(cr_kv *kv, const char *advertiser, const char *const *rcpts,
+			   size_t n, const char *member, char *err, size_t errlen)
+{
+	const char *const head[] = { "ZREM" };
+	const char *const tail[] = { member };
+
+	if (n == 0 || member == NULL || member[0] == '\0')
+		return 0;
+	return frequency_pipeline(kv, advertiser, rcpts, n, head, 1, tail, 1, NULL, err, errlen);
 }

@@ -11,13 +11,25 @@
 
 #include "kv.h"
 
+/* A message's member in the sorted sets ("TIME:TAG:RANDOM"), with its NUL. */
+#define FREQUENCY_MEMBER_MAX 96
+
 /* For each recipient, in one pipeline: drops entries older than window_s before
  * now_ms, returns in counts[i] how many advertising emails from advertiser
  * reached rcpts[i] in the window before this one, and (record != 0) records this
  * one (member tag, e.g. the queue id, keeps simultaneous messages apart).
- * 0, or -1 with err when Redis failed (counts unset). */
+ * member (may be NULL; FREQUENCY_MEMBER_MAX bytes) gets the member recorded, for
+ * frequency_forget, or "" when record = 0.  0, or -1 with err when Redis failed
+ * (counts unset, member ""; some recipients may have been recorded). */
 int frequency_count(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
 		    int64_t now_ms, int64_t window_s, int record, const char *tag,
-		    long long *counts, char *err, size_t errlen);
+		    long long *counts, char *member, char *err, size_t errlen);
+
+/* Undoes frequency_count's record of one message (member as it returned) for
+ * rcpts: a message that was not delivered (rejected, deferred, recipient
+ * removed) must not count against later ones.  Only that member goes, in one
+ * pipeline of ZREM.  Returns how many entries were removed, or -1 with err. */
+long long frequency_forget(cr_kv *kv, const char *advertiser, const char *const *rcpts,
+			   size_t n, const char *member, char *err, size_t errlen);
 
 #endif

@@ -30,21 +30,29 @@ static const char outbound_lua_count[] =
 	"local h = redis.call('HGET', KEYS[3], ARGV[3])\n"
 	"return {u[1] or '0', u[2] or '0', i[1] or '0', i[2] or '0', h or ''}\n";
 
-/* KEYS hold, held list; ARGV user, "SINCE\tREASON", "TIME QID" or "". */
+/* KEYS hold, held list, hold IPs; ARGV user, "SINCE\tREASON", "TIME QID" or "",
+ * IP or "". */
 static const char outbound_lua_hold[] =
 	"local new = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])\n"
+	"if new == 1 and ARGV[4] ~= '' then\n"
+	"  redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])\n"
+	"elseif new == 1 then\n"
+	"  redis.call('HDEL', KEYS[3], ARGV[1])\n"
+	"end\n"
 	"if ARGV[3] ~= '' then\n"
 	"  redis.call('LPUSH', KEYS[2], ARGV[3])\n"
 	"  redis.call('LTRIM', KEYS[2], 0, " "999" ")\n"
 	"end\n"
 	"return new\n";
 
-/* KEYS hold, held list, user hour; ARGV user.  false if not held, else the
- * held messages. */
+/* KEYS hold, held list, user hour, hold IPs[, IP hour]; ARGV user.  false if
+ * not held, else the held messages. */
 static const char outbound_lua_release[] =
 	"if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return false end\n"
 	"local l = redis.call('LRANGE', KEYS[2], 0, -1)\n"
 	"redis.call('DEL', KEYS[2], KEYS[3])\n"
+	"redis.call('HDEL', KEYS[4], ARGV[1])\n"
+	"if KEYS[5] then redis.call('DEL', KEYS[5]) end\n"
 	"return l\n";
 
 static int outbound_keys(cr_kv *kv, const char *user, const char *ip, int64_t now,
@@ -65,6 +73,12 @@ static int outbound_keys(cr_kv *kv, const char *user, const char *ip, int64_t no
 	snprintf(hold, KV_KEY_MAX, "%s:ob:hold", kv_prefix(kv));
 	snprintf(held, KV_KEY_MAX, "%s:ob:held:%s", kv_prefix(kv), u);
 	return 0;
+}
+
+/* The hash of the IP each held user was held from (release resets its counters). */
+static void outbound_holdip_key(cr_kv *kv, char *key)
+{
+	snprintf(key, KV_KEY_MAX, "%s:ob:holdip", kv_prefix(kv));
 }
 
 static long long outbound_ll(const redisReply *r)
@@ -142,18 +156,24 @@ int outbound_count(cr_kv *kv, const char *user, const char *ip, size_t nrcpts, i
 	return OUTBOUND_OK;
 }
 
-static int outbound_hold_script(cr_kv *kv, const char *user, int64_t now, const char *reason,
-				const char *queue_id, int hold_too, char *err, size_t errlen)
+static int outbound_hold_script(cr_kv *kv, const char *user, const char *ip, int64_t now,
+				const char *reason, const char *queue_id, int hold_too, char *err,
+				size_t errlen)
 {
 	char ukey[KV_KEY_MAX], ikey[KV_KEY_MAX], hold[KV_KEY_MAX], held[KV_KEY_MAX];
+	char holdip[KV_KEY_MAX], ipv[64] = "";
 	char u[OUTBOUND_USER_MAX + 1], val[OUTBOUND_REASON_MAX + 32], item[128] = "";
-	const char *argv[] = { "EVAL", outbound_lua_hold, "2", hold, held, u, val, item };
+	const char *argv[] = { "EVAL", outbound_lua_hold, "3", hold, held, holdip, u, val, item,
+			       ipv };
 	redisReply *r;
 	int rc;
 
 	if (outbound_keys(kv, user, NULL, now, ukey, ikey, hold, held, err, errlen) != 0)
 		return OUTBOUND_NOTFOUND;
 	kv_key_part(user, u, sizeof u);
+	outbound_holdip_key(kv, holdip);
+	if (ip != NULL && kv_key_part(ip, ipv, sizeof ipv) != 0)
+		ipv[0] = '\0';
 	snprintf(val, sizeof val, "%lld\t%.*s", (long long)now, OUTBOUND_REASON_MAX,
 		 reason ? reason : "");
 	for (char *p = val; *p; p++)
@@ -185,16 +205,16 @@ static int outbound_hold_script(cr_kv *kv, const char *user, int64_t now, const 
 	return rc;
 }
 
-int outbound_hold_user(cr_kv *kv, const char *user, int64_t now, const char *reason,
-		       const char *queue_id, char *err, size_t errlen)
+int outbound_hold_user(cr_kv *kv, const char *user, const char *ip, int64_t now,
+		       const char *reason, const char *queue_id, char *err, size_t errlen)
 {
-	return outbound_hold_script(kv, user, now, reason, queue_id, 1, err, errlen);
+	return outbound_hold_script(kv, user, ip, now, reason, queue_id, 1, err, errlen);
 }
 
 int outbound_note_held(cr_kv *kv, const char *user, int64_t now, const char *queue_id,
 		       char *err, size_t errlen)
 {
-	return outbound_hold_script(kv, user, now, NULL, queue_id, 0, err, errlen);
+	return outbound_hold_script(kv, user, NULL, now, NULL, queue_id, 0, err, errlen);
 }
 
 static int outbound_each_held(const redisReply *l, outbound_held_fn fn, void *ud)
@@ -277,14 +297,33 @@ int outbound_release(cr_kv *kv, const char *user, int64_t now, outbound_held_fn 
 		     char *err, size_t errlen)
 {
 	char ukey[KV_KEY_MAX], ikey[KV_KEY_MAX], hold[KV_KEY_MAX], held[KV_KEY_MAX];
+	char holdip[KV_KEY_MAX], ip[64] = "";
 	char u[OUTBOUND_USER_MAX + 1];
-	const char *argv[] = { "EVAL", outbound_lua_release, "3", hold, held, ukey, u };
+	const char *get[] = { "HGET", holdip, u };
+	const char *argv[] = { "EVAL", outbound_lua_release, "4", hold, held, ukey, holdip, ikey,
+			       u };
 	redisReply *r;
 
 	if (outbound_keys(kv, user, NULL, now, ukey, ikey, hold, held, err, errlen) != 0)
 		return OUTBOUND_NOTFOUND;
 	kv_key_part(user, u, sizeof u);
-	r = kv_command(kv, err, errlen, (int)(sizeof argv / sizeof argv[0]), argv);
+	outbound_holdip_key(kv, holdip);
+	/* the IP the user was held from: its counters restart too, or the next
+	 * message from there would be held again at once (the IP stays the same
+	 * while the user is held: the hold is set once) */
+	r = kv_command(kv, err, errlen, 3, get);
+	if (r == NULL)
+		return OUTBOUND_EUNAVAIL;
+	if (r->type == REDIS_REPLY_STRING && r->len > 0 && r->len < sizeof ip)
+		memcpy(ip, r->str, r->len);
+	freeReplyObject(r);
+	if (ip[0] != '\0') {
+		outbound_keys(kv, user, ip, now, ukey, ikey, hold, held, err, errlen);
+		argv[2] = "5";
+	} else {
+		argv[7] = u;
+	}
+	r = kv_command(kv, err, errlen, ip[0] != '\0' ? 9 : 8, argv);
 	if (r == NULL)
 		return OUTBOUND_EUNAVAIL;
 	if (r->type != REDIS_REPLY_ARRAY) {

@@ -41,9 +41,10 @@ int outbound_count(cr_kv *kv, const char *user, const char *ip, size_t nrcpts, i
 		   int record, struct outbound_counts *c, struct outbound_hold *h, char *err,
 		   size_t errlen);
 /* Holds user from now with reason (OUTBOUND_EXISTS if already held: the first
- * reason stays) and, when queue_id is set, remembers that held message. */
-int outbound_hold_user(cr_kv *kv, const char *user, int64_t now, const char *reason,
-		       const char *queue_id, char *err, size_t errlen);
+ * reason stays) and, when queue_id is set, remembers that held message.  ip (may
+ * be NULL): the client the user was held from, whose counters release resets. */
+int outbound_hold_user(cr_kv *kv, const char *user, const char *ip, int64_t now,
+		       const char *reason, const char *queue_id, char *err, size_t errlen);
 /* Appends one held message of user to the list `status` shows. */
 int outbound_note_held(cr_kv *kv, const char *user, int64_t now, const char *queue_id,
 		       char *err, size_t errlen);
@@ -57,9 +58,10 @@ int outbound_status(cr_kv *kv, const char *user, int64_t now, struct outbound_co
 /* Every held user. fn gets the user and its hold. Number visited or a status. */
 typedef int (*outbound_user_fn)(void *ud, const char *user, const struct outbound_hold *h);
 int outbound_list(cr_kv *kv, outbound_user_fn fn, void *ud, char *err, size_t errlen);
-/* Releases user: the hold goes, this hour's counts of the user restart at 0, and
- * fn (may be NULL) gets each message held meanwhile (to release from the MTA's
- * hold queue).  OUTBOUND_NOTFOUND if the user was not held. */
+/* Releases user: the hold goes, this hour's counts of the user and of the IP it
+ * was held from (outbound_hold_user) restart at 0, and fn (may be NULL) gets
+ * each message held meanwhile (to release from the MTA's hold queue).
+ * OUTBOUND_NOTFOUND if the user was not held. */
 int outbound_release(cr_kv *kv, const char *user, int64_t now, outbound_held_fn fn, void *ud,
 		     char *err, size_t errlen);
 

@@ -664,11 +664,13 @@ static void reply_text(const char *in, const char *fallback, char *out, size_t l
 }
 
 /* Removes the recipients the verdict rejects alone (R7 opt-outs, doc/milter.md):
- * the message goes on to the others.  Returns how many were removed; when the
- * MTA did not grant SMFIF_DELRCPT the message is quarantined instead (never
- * delivered to a recipient who refused it, never lost). */
+ * the message goes on to the others.  Returns how many were removed and marks
+ * them in gone (v->nrcpts flags); when the MTA did not grant SMFIF_DELRCPT the
+ * message is quarantined instead (never delivered to a recipient who refused
+ * it, never lost). */
 static size_t remove_rcpts(SMFICTX *ctx, struct milter_conn *c, const char *qid,
-			   const struct engine_verdict *v, enum engine_action *action)
+			   const struct engine_verdict *v, enum engine_action *action,
+			   unsigned char *gone)
 {
 	char addr[MSG_ADDR_MAX + 3];
 	size_t removed = 0;
@@ -679,6 +681,7 @@ static size_t remove_rcpts(SMFICTX *ctx, struct milter_conn *c, const char *qid,
 		snprintf(addr, sizeof addr, "<%s>", c->rcpts[i]);
 		if ((c->actions & SMFIF_DELRCPT) && smfi_delrcpt(ctx, addr) == MI_SUCCESS) {
 			removed++;
+			gone[i] = 1;
 			log_info("%s: rcpt=%s removed: %s", qid, addr, v->rcpt[i].rule);
 			continue;
 		}
@@ -725,6 +728,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	int64_t t0 = util_mono_ms(), deadline, now;
 	int quarantined = 0;
 	size_t rcpts_removed = 0;
+	unsigned char gone[MILTER_MAX_RCPTS] = { 0 }; /* recipients removed */
 
 	if (c == NULL)
 		return SMFIS_ACCEPT;
@@ -761,7 +765,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	 * missing answers, so `chanrac scan` and the milter agree. */
 	action = v->action;
 	if (action != ENGINE_REJECT && action != ENGINE_TEMPFAIL)
-		rcpts_removed = remove_rcpts(ctx, c, qid, v, &action);
+		rcpts_removed = remove_rcpts(ctx, c, qid, v, &action, gone);
 
 	switch (action) {
 	case ENGINE_REJECT:
@@ -829,6 +833,12 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	if (c->sasl_user[0])
 		stats_add(g_stats, now, STATS_OUT_TOTAL, 1);
 	count_advert(c, v, action, now);
+	/* R5 counts only mail that is delivered: undo this message's record for the
+	 * recipients it will not reach (doc/milter.md) */
+	if (action == ENGINE_REJECT || action == ENGINE_TEMPFAIL)
+		engine_forget(r->engine, &in, v, NULL);
+	else if (rcpts_removed > 0)
+		engine_forget(r->engine, &in, v, gone);
 	free(v);
 	engine_release(r);
 	message_reset(c);

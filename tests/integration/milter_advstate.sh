@@ -3,7 +3,7 @@
 # redis-server: R5 (the 4th advertising message in 24 h from one advertiser to
 # one recipient), R7 (after `chanrac optout add`, advertising to that recipient is
 # rejected for that recipient only: smfi_delrcpt, the other recipient keeps it;
-# alone it gets 550), spam templates (`chanrac template add` matches a reworded
+# alone it gets 550), R5 not counting what was rejected or removed, spam templates (`chanrac template add` matches a reworded
 # copy), the outbound watch (a submission user over the hourly limit is held and
 # `chanrac outbound release` lets the next message go), Redis down (rules skipped,
 # verdict degraded, no reject), and the CLI's bad-input handling (exit 2, nothing
@@ -181,6 +181,37 @@ send OPT6 news@mail.shop.example.vn chi@example.vn "[QC] Khuyến mãi" "$T/ad.t
 case "$(field OPT6 report)" in *R7=*) not_ok "R7: after optout del the recipient gets it again" ;;
 *) expect_eq "R7: after optout del the recipient gets it again" "accept" "$(field OPT6 reply)" ;; esac
 expect_rc "optout del of a deleted id: exit 1" 1 cr optout del 1
+# R5 counts only what is delivered: a message rejected (R7 for its only
+# recipient: 550), or removed for a recipient (smfi_delrcpt), is forgotten for
+# that recipient, so R5 fires at the 4th delivered message (RJ6), not at RJ4
+send RJ1 news@mail.shop.example.vn rj@example.vn "[QC] Khuyến mãi 1" "$T/ad.txt"
+expect_eq "R5 after a reject: message 1 accepted" "accept" "$(field RJ1 reply)"
+expect_rc "optout add rj@example.vn" 0 cr optout add rj@example.vn --advertiser example.vn --channel web
+RJID=$(sed -n 's/^opt-out \([0-9]*\): .*/\1/p' "$T/last.out")
+send RJ2 news@mail.shop.example.vn rj@example.vn "[QC] Khuyến mãi 2" "$T/ad.txt"
+check "R5 after a reject: message 2 rejected (R7, only recipient)" grep -qE 'RJ2: .*action=reject' "$T/milter.log"
+send RJ3 news@mail.shop.example.vn "rj@example.vn,sam@example.vn" "[QC] Khuyến mãi 3" "$T/ad.txt"
+expect_eq "R5 after a reject: message 3 removed for rj only" "rj@example.vn" "$(field RJ3 rcptdel)"
+expect_eq "R5 after a reject: the rejected and removed messages are not counted" "1" \
+	"$(rc zcard cr:freq:example.vn:rj@example.vn)"
+expect_eq "R5 after a reject: the recipient who got message 3 has it counted" "1" \
+	"$(rc zcard cr:freq:example.vn:sam@example.vn)"
+expect_rc "optout del rj@example.vn's request" 0 cr optout del "$RJID"
+for i in 4 5 6; do
+	send "RJ$i" news@mail.shop.example.vn rj@example.vn "[QC] Khuyến mãi $i" "$T/ad.txt"
+done
+for i in 4 5; do
+	case "$(field "RJ$i" report)" in
+	*R5=*) not_ok "R5 after a reject: message $i (delivered #$((i - 2))) does not hit R5" ;;
+	*ADV_LABEL*) ok "R5 after a reject: message $i (delivered #$((i - 2))) does not hit R5" ;;
+	*) not_ok "R5 after a reject: RJ$i seen as advertising" ;;
+	esac
+done
+case "$(field RJ6 report)" in
+*"R5=5 (rj@example.vn: advertising email 4 from example.vn"*) ok "R5 after a reject: fires at message 6, the 4th delivered" ;;
+*) not_ok "R5 after a reject: fires at message 6 (report: $(field RJ6 report))" ;;
+esac
+expect_eq "R5 after a reject: four delivered counted" "4" "$(rc zcard cr:freq:example.vn:rj@example.vn)"
 
 # ---- spam templates ------------------------------------------------------------------
 cat >"$T/spam.eml" <<'EOF2'

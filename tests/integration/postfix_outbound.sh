@@ -4,7 +4,9 @@
 # user_messages_per_hour land in Postfix's hold queue, the user stays held,
 # `chanrac outbound status` lists the held queue ids, and `chanrac outbound
 # release USER --postsuper` lifts the hold and releases them (postsuper -H): they
-# are delivered, and so is the user's next message.  Real Redis, smtp-sink.
+# are delivered, and so is the user's next message from the same IP (release
+# restarts the counters of the IP the user was held from too: that IP is past
+# [outbound] ip_messages_per_hour by then).  Real Redis, smtp-sink.
 . "$(dirname "$0")/../lib.sh"
 
 for b in "$BIN/chanrac-milter" "$BIN/chanrac"; do
@@ -29,6 +31,7 @@ deadline = 500ms
 authserv_id = mx.chanrac.test
 [outbound]
 user_messages_per_hour = 2
+ip_messages_per_hour = 3
 hold_score = 0
 [milter]
 socket = inet:$MPORT@127.0.0.1
@@ -82,6 +85,9 @@ expect_rc "chanrac outbound status sender1" 0 cr outbound status sender1
 check "status: held since ... with the reason" grep -q "user sender1: held since .*: 3 messages this hour" "$T/last.out"
 check "status: lists both held queue ids" sh -c "grep -q '$Q3' '$T/last.out' && grep -q '$Q4' '$T/last.out'"
 
+ipkey=$(redis-cli -p "$REDIS_PORT" --scan --pattern 'cr:ob:ip:127.0.0.1:*' | head -n 1)
+expect_eq "the IP sender1 was held from is past ip_messages_per_hour (4 > 3)" "4" \
+	"$(redis-cli -p "$REDIS_PORT" hget "$ipkey" msgs)"
 export MAIL_CONFIG=$PF/etc
 expect_rc "chanrac outbound release sender1 --postsuper" 0 cr outbound release sender1 --postsuper
 unset MAIL_CONFIG
@@ -89,7 +95,7 @@ check "release: says 2 held messages released" grep -q "released user sender1; 2
 check "released messages leave the hold queue and are delivered" wait_for 30 sh -c "grep -q '$Q3: to=<.*status=sent' '$PF/maillog' && grep -q '$Q4: to=<.*status=sent' '$PF/maillog'"
 sub 5 >"$T/sub5.out"
 Q5=$(qid_of "$T/sub5.out")
-check "after release the user's next message is delivered" wait_for 20 delivered "$Q5"
+check "after release the user's next message from the same IP is delivered" wait_for 20 delivered "$Q5"
 check "...without a hold" sh -c "! grep -q '$Q5: milter-hold' '$PF/maillog'"
 expect_rc "release of a user not held: exit 1" 1 cr outbound release sender1 --postsuper
 

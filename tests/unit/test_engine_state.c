@@ -1,6 +1,7 @@
 /* Tests for lib/engine_state.c through engine_check against a private
  * redis-server: R7 refuses one recipient and not the others (and the message when
  * it is the only one), R5 from the (max+1)-th advertising message per recipient,
+ * engine_forget undoing R5's record of a message not delivered,
  * TEMPLATE on a reworded copy, the outbound hold and its release, dry runs that
  * record nothing, a dead Redis (rules skipped, degraded, no reject), and the
  * verdict's advertising facts for the statistics (advertiser, failed rules,
@@ -243,6 +244,42 @@ START_TEST(test_r5_from_the_fourth)
 	v = run(e, AD, b, 1, NULL, 0);
 	ck_assert_ptr_null(hit(v, "R5"));
 	free(v);
+	engine_free(e);
+}
+END_TEST
+
+START_TEST(test_forget_undoes_the_r5_record)
+{
+	cr_engine *e = engine_of(NULL);
+	const char *ab[2] = { "a@example.vn", "b@example.vn" };
+	struct engine_input in = { .rcpts = ab, .nrcpts = 2, .queue_id = "TESTQ" };
+	const unsigned char gone_b[2] = { 0, 1 };
+	struct engine_verdict *v;
+
+	/* removed for b only: a keeps the record */
+	v = run(e, AD, ab, 2, NULL, 0);
+	ck_assert_str_ne(v->freq_member, "");
+	ck_assert_int_eq(v->freq_nrcpts, 2);
+	engine_forget(e, &in, v, gone_b);
+	free(v);
+	ck_assert_int_eq(th_int("ZCARD %s", "cr:freq:example.vn:a@example.vn"), 1);
+	ck_assert_int_eq(th_int("ZCARD %s", "cr:freq:example.vn:b@example.vn"), 0);
+	/* rejected or deferred (gone NULL): no record left for anyone */
+	v = run(e, AD, ab, 2, NULL, 0);
+	engine_forget(e, &in, v, NULL);
+	free(v);
+	ck_assert_int_eq(th_int("ZCARD %s", "cr:freq:example.vn:a@example.vn"), 1);
+	ck_assert_int_eq(th_int("ZCARD %s", "cr:freq:example.vn:b@example.vn"), 0);
+	/* a dry run records nothing, so there is nothing to forget */
+	v = run(e, AD, ab, 2, NULL, 1);
+	ck_assert_str_eq(v->freq_member, "");
+	ck_assert_int_eq(v->freq_nrcpts, 0);
+	free(v);
+	/* plain mail is not counted */
+	v = run(e, PLAIN, ab, 2, NULL, 0);
+	ck_assert_str_eq(v->freq_member, "");
+	free(v);
+	ck_assert_int_eq(th_int("ZCARD %s", "cr:freq:example.vn:a@example.vn"), 1);
 	engine_free(e);
 }
 END_TEST
@@ -534,6 +571,7 @@ int main(void)
 	tcase_add_test(tc, test_r7_unknown_advertiser_only_all);
 	tcase_add_test(tc, test_r7_recipient_extension);
 	tcase_add_test(tc, test_r5_from_the_fourth);
+	tcase_add_test(tc, test_forget_undoes_the_r5_record);
 	tcase_add_test(tc, test_template_matches_reworded_copy);
 	tcase_add_test(tc, test_outbound_hold_and_release);
 	tcase_add_test(tc, test_outbound_hold_on_score);

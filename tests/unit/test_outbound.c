@@ -1,6 +1,6 @@
 /* Tests for lib/outbound.c against a private redis-server: hourly counts per user
  * and IP, holds (the first reason stays), the held list, status, list and
- * release. */
+ * release (of the user's counters and the IP it was held from). */
 #include <check.h>
 
 #include "kv.h"
@@ -87,9 +87,10 @@ START_TEST(test_hold_status_list_release)
 	char err[256];
 
 	ck_assert_int_eq(outbound_count(kv, "u1", NULL, 1, 7200, 1, &c, &h, err, sizeof err), 0);
-	ck_assert_int_eq(outbound_hold_user(kv, "u1", 7300, "too many", "QA", err, sizeof err),
+	ck_assert_int_eq(outbound_hold_user(kv, "u1", NULL, 7300, "too many", "QA", err,
+					    sizeof err),
 			 OUTBOUND_OK);
-	ck_assert_int_eq(outbound_hold_user(kv, "u1", 7400, "again", "QB", err, sizeof err),
+	ck_assert_int_eq(outbound_hold_user(kv, "u1", NULL, 7400, "again", "QB", err, sizeof err),
 			 OUTBOUND_EXISTS);
 	ck_assert_int_eq(outbound_note_held(kv, "u1", 7500, "QC", err, sizeof err), OUTBOUND_OK);
 	ck_assert_int_eq(outbound_status(kv, "u1", 7500, &c, &h, held_one, &s, err, sizeof err),
@@ -115,6 +116,55 @@ START_TEST(test_hold_status_list_release)
 }
 END_TEST
 
+START_TEST(test_release_resets_the_ip_held_from)
+{
+	cr_kv *kv = kv_of();
+	struct outbound_counts c;
+	struct outbound_hold h;
+	char err[256];
+	int64_t t = 3600 * 500000LL + 10;
+
+	/* u1 over the IP's limit from 192.0.2.1; u2 shares that IP, u1 also used .2 */
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(outbound_count(kv, "u1", "192.0.2.1", 2, t, 1, &c, &h, err,
+						sizeof err), OUTBOUND_OK);
+	ck_assert_int_eq(outbound_count(kv, "u2", "192.0.2.1", 1, t, 1, &c, &h, err, sizeof err),
+			 OUTBOUND_OK);
+	ck_assert_int_eq(outbound_count(kv, "u1", "192.0.2.2", 1, t, 1, &c, &h, err, sizeof err),
+			 OUTBOUND_OK);
+	ck_assert_int_eq(outbound_hold_user(kv, "u1", "192.0.2.1", t, "4 messages from 192.0.2.1",
+					    "QA", err, sizeof err), OUTBOUND_OK);
+	/* a later hold attempt from elsewhere changes neither reason nor IP */
+	ck_assert_int_eq(outbound_hold_user(kv, "u1", "192.0.2.2", t + 1, "again", "QB", err,
+					    sizeof err), OUTBOUND_EXISTS);
+	ck_assert_int_eq(outbound_release(kv, "u1", t + 60, NULL, NULL, err, sizeof err),
+			 OUTBOUND_OK);
+	/* the next message from the same user and IP starts from 0 */
+	ck_assert_int_eq(outbound_count(kv, "u1", "192.0.2.1", 1, t + 61, 1, &c, &h, err,
+					sizeof err), OUTBOUND_OK);
+	ck_assert_int_eq(h.held, 0);
+	ck_assert_int_eq(c.user_msgs, 1);
+	ck_assert_int_eq(c.user_rcpts, 1);
+	ck_assert_int_eq(c.ip_msgs, 1);
+	ck_assert_int_eq(c.ip_rcpts, 1);
+	/* the other IP's counters stay */
+	ck_assert_int_eq(outbound_count(kv, "u3", "192.0.2.2", 1, t + 62, 0, &c, &h, err,
+					sizeof err), OUTBOUND_OK);
+	ck_assert_int_eq(c.ip_msgs, 1);
+	/* the hold's IP went with the hold: a hold without an IP resets only the user */
+	ck_assert_int_eq(th_int("HEXISTS cr:ob:holdip %s", "u1"), 0);
+	ck_assert_int_eq(outbound_hold_user(kv, "u1", NULL, t + 70, "score", NULL, err, sizeof err),
+			 OUTBOUND_OK);
+	ck_assert_int_eq(outbound_release(kv, "u1", t + 80, NULL, NULL, err, sizeof err),
+			 OUTBOUND_OK);
+	ck_assert_int_eq(outbound_count(kv, "u1", "192.0.2.1", 1, t + 81, 0, &c, &h, err,
+					sizeof err), OUTBOUND_OK);
+	ck_assert_int_eq(c.user_msgs, 0);
+	ck_assert_int_eq(c.ip_msgs, 1);
+	kv_close(kv);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("outbound");
@@ -126,6 +176,7 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_counts_per_hour_user_and_ip);
 	tcase_add_test(tc, test_hold_status_list_release);
+	tcase_add_test(tc, test_release_resets_the_ip_held_from);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
