@@ -257,7 +257,7 @@ void dkimcheck_verify(dkimcheck *d, const cr_msg *m, dnsq_set *set, const char *
 	dkim_set_user_context(dkim, &ctx);
 	for (size_t i = 0; i < msg_header_total(m); i++) {
 		const struct msg_header_field *f = msg_header_at(m, i);
-		size_t need = strlen(f->name) + strlen(f->raw) + 3;
+		size_t need = strlen(f->name) + strlen(f->folded) + 3;
 		if (need > cap) {
 			char *nl = realloc(line, need);
 			if (nl == NULL)
@@ -265,9 +265,12 @@ void dkimcheck_verify(dkimcheck *d, const cr_msg *m, dnsq_set *set, const char *
 			line = nl;
 			cap = need;
 		}
-		/* the unfolded field: relaxed header canonicalisation gives the same
-		 * result as for the folded one (RFC 6376 3.4.2) */
-		snprintf(line, cap, "%s: %s", f->name, f->raw);
+		/* the field as received, folding kept, so that "simple" header
+		 * canonicalisation (RFC 6376 3.4.1) verifies too; an MTA that dropped
+		 * the space after the colon (Postfix, Sendmail) dropped one space,
+		 * which is put back */
+		snprintf(line, cap, "%s:%s%s", f->name,
+			 f->folded[0] == ' ' || f->folded[0] == '\t' ? "" : " ", f->folded);
 		st = dkim_header(dkim, (u_char *)line, strlen(line));
 		if (st != DKIM_STAT_OK)
 			break;

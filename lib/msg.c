@@ -815,7 +815,7 @@ static char *decode_header_text(const char *s, size_t n, unsigned *flags)
 
 struct hdr_rec {
 	struct msg_header_field pub;
-	char *name, *raw, *value;
+	char *name, *raw, *folded, *value;
 };
 
 struct part_rec {
@@ -932,6 +932,7 @@ void msg_free(cr_msg *m)
 	for (i = 0; i < m->nhdrs; i++) {
 		free(m->hdrs[i].name);
 		free(m->hdrs[i].raw);
+		free(m->hdrs[i].folded);
 		free(m->hdrs[i].value);
 	}
 	free(m->hdrs);
@@ -1207,6 +1208,29 @@ static int valid_field_name(const char *s, size_t n)
 	return 1;
 }
 
+/* A header value with its folding kept: CRLF, bare LF and bare CR all become
+ * CRLF (an MTA hands folded values to a milter with bare LFs), NULs dropped. */
+static char *fold_crlf(const char *v, size_t n)
+{
+	char *out = malloc(2 * n + 1);
+	size_t k = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '\r' || v[i] == '\n') {
+			if (v[i] == '\r' && i + 1 < n && v[i + 1] == '\n')
+				i++;
+			out[k++] = '\r';
+			out[k++] = '\n';
+		} else if (v[i] != '\0') {
+			out[k++] = v[i];
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
 int msg_header_n(cr_msg *m, const char *name, size_t namelen, const char *value,
 		 size_t valuelen)
 {
@@ -1257,15 +1281,18 @@ int msg_header_n(cr_msg *m, const char *name, size_t namelen, const char *value,
 	h = &m->hdrs[m->nhdrs];
 	h->raw = raw;
 	h->name = util_memdup_str(name, namelen);
+	h->folded = fold_crlf(value, valuelen);
 	h->value = decode_header_text(raw, k, &flags);
-	if (h->name == NULL || h->value == NULL) {
+	if (h->name == NULL || h->folded == NULL || h->value == NULL) {
 		free(h->raw);
 		free(h->name);
+		free(h->folded);
 		free(h->value);
 		return -1;
 	}
 	h->pub.name = h->name;
 	h->pub.raw = h->raw;
+	h->pub.folded = h->folded;
 	h->pub.value = h->value;
 	h->pub.flags = flags;
 	m->flags |= flags;

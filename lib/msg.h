@@ -106,11 +106,15 @@ cr_msg *msg_parse_file(const char *path, const struct msg_limits *lim, char *err
 unsigned msg_flags(const cr_msg *m);
 
 /* Header fields, in arrival order.  raw: unfolded value (CR/LF removed, leading
- * and trailing WSP trimmed), bytes as received.  value: RFC 2047 decoded, UTF-8,
- * NFC, control characters turned into spaces.  flags: MSG_F_BAD_* of this field. */
+ * and trailing WSP trimmed), bytes as received.  folded: the value as received,
+ * folding kept (each line break as CRLF, NULs dropped, nothing trimmed: what
+ * followed the colon, though an MTA may have dropped the leading space), for
+ * DKIM's "simple" canonicalisation.  value: RFC 2047 decoded, UTF-8, NFC,
+ * control characters turned into spaces.  flags: MSG_F_BAD_* of this field. */
 struct msg_header_field {
 	const char *name;
 	const char *raw;
+	const char *folded;
 	const char *value;
 	unsigned flags;
 };

@@ -71,6 +71,12 @@ run en-oneclick-dkim
 has "English signed one-click: dkim=pass" "$AUTH" "dkim=pass header.d=greentravel.vn"
 hasnt "English signed one-click: no R4h" "$REPORT" "R4h"
 
+# c=simple/simple over folded Subject and List-Unsubscribe: the fields reach
+# libopendkim as the MTA passed them, folding kept
+run vi-oneclick-dkim-simple-folded
+has "c=simple over folded fields: dkim=pass" "$AUTH" "dkim=pass header.d=shop-abc.vn header.s=sel"
+hasnt "c=simple over folded fields: no R4h" "$REPORT" "R4h"
+
 run vi-oneclick-not-covered
 has "one-click outside h=: dkim=pass" "$AUTH" "dkim=pass"
 has "one-click outside h=: R4h" "$REPORT" "R4h=1 (one-click List-Unsubscribe-Post not covered"

@@ -1,5 +1,6 @@
-/* dkimsign: signs a test message with libopendkim (rsa-sha256, relaxed/relaxed) and
- * prints it with the DKIM-Signature field first.  For the advertising corpus
+/* dkimsign: signs a test message with libopendkim (rsa-sha256, relaxed/relaxed, or
+ * simple/simple when DKIMSIGN_CANON=simple) and prints it with the DKIM-Signature
+ * field first.  For the advertising corpus
  * (tests/corpus/advert), whose keys tests/tools/fakedns serves.
  *
  *   dkimsign KEY.pem SELECTOR DOMAIN [HEADER,HEADER,...] < in.eml > out.eml
@@ -35,13 +36,14 @@ int main(int argc, char **argv)
 {
 	const char *hdrs[MAX_HDRS + 1] = { "From", "To", "Subject", "Date", "Message-ID",
 					   "List-Unsubscribe", "List-Unsubscribe-Post", NULL };
-	char *keybuf, *msg, *list = NULL, *p, *body;
+	char *keybuf, *msg, *list = NULL, *p, *body, *field;
 	size_t keylen, msglen;
 	unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
 	uint64_t fixed = 1764633600; /* 2025-12-02 00:00 UTC */
 	DKIM_LIB *lib;
 	DKIM *dkim;
 	DKIM_STAT st;
+	dkim_canon_t canon;
 	FILE *kf;
 	u_char *sig;
 	size_t siglen;
@@ -77,12 +79,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dkimsign: libopendkim setup failed\n");
 		return 1;
 	}
+	canon = getenv("DKIMSIGN_CANON") != NULL && strcmp(getenv("DKIMSIGN_CANON"), "simple") == 0
+			? DKIM_CANON_SIMPLE
+			: DKIM_CANON_RELAXED;
 	dkim = dkim_sign(lib, (const u_char *)"dkimsign", NULL, (dkim_sigkey_t)keybuf,
-			 (const u_char *)argv[2], (const u_char *)argv[3], DKIM_CANON_RELAXED,
-			 DKIM_CANON_RELAXED, DKIM_SIGN_RSASHA256, -1, &st);
+			 (const u_char *)argv[2], (const u_char *)argv[3], canon, canon,
+			 DKIM_SIGN_RSASHA256, -1, &st);
 	if (dkim == NULL) {
 		fprintf(stderr, "dkimsign: dkim_sign: %s\n", dkim_getresultstr(st));
 		return 1;
+	}
+	field = malloc(2 * msglen + 1);
+	if (field == NULL) {
+		fprintf(stderr, "dkimsign: out of memory\n");
+		return 2;
 	}
 	/* header fields: a line starting with WSP continues the previous one */
 	body = strstr(msg, "\n\n");
@@ -102,7 +112,15 @@ int main(int argc, char **argv)
 		}
 		if (end == NULL)
 			break;
-		st = dkim_header(dkim, (u_char *)p, (size_t)(end - p));
+		/* on the wire a folded field's line breaks are CRLF ("simple" header
+		 * canonicalisation hashes them as they are): the corpus files use LF */
+		size_t fl = 0;
+		for (char *q = p; q < end; q++) {
+			if (*q == '\n' && (q == p || q[-1] != '\r'))
+				field[fl++] = '\r';
+			field[fl++] = *q;
+		}
+		st = dkim_header(dkim, (u_char *)field, fl);
 		if (st != DKIM_STAT_OK) {
 			fprintf(stderr, "dkimsign: dkim_header: %s\n", dkim_getresultstr(st));
 			return 1;
@@ -129,5 +147,6 @@ int main(int argc, char **argv)
 	free(list);
 	free(keybuf);
 	free(msg);
+	free(field);
 	return 0;
 }

@@ -69,7 +69,12 @@ START_TEST(test_header_unfolds_crlf_and_lf)
 	ck_assert_str_eq(f->name, "Subject");
 	ck_assert_str_eq(f->raw, "a b\tc");
 	ck_assert_str_eq(f->value, "a b c"); /* tab is a control: a space */
+	/* folding kept for DKIM "simple": every line break CRLF, nothing trimmed */
+	ck_assert_str_eq(f->folded, " a\r\n b\r\n\tc  ");
 	ck_assert_uint_eq(msg_flags(m), 0);
+	/* a bare CR is a line break too; NULs are dropped */
+	ck_assert_int_eq(msg_header_n(m, "X-T", 3, "x\ry\0z", 5), 0);
+	ck_assert_str_eq(msg_header_find(m, "X-T", 0)->folded, "x\r\nyz");
 	msg_free(m);
 }
 END_TEST
