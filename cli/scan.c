@@ -129,6 +129,15 @@ static void print_degraded_json(FILE *f, unsigned deg)
 	fputc(']', f);
 }
 
+/* A JSON string, or null for NULL. */
+static void print_str_or_null(FILE *f, const char *s)
+{
+	if (s != NULL)
+		json_write_str(f, s);
+	else
+		fputs("null", f);
+}
+
 static void print_json(const struct scan_opts *o, const struct engine_input *in,
 		       const cr_engine *e, const struct engine_verdict *v, const char *note)
 {
@@ -143,28 +152,16 @@ static void print_json(const struct scan_opts *o, const struct engine_input *in,
 	json_write_key(f, "input");
 	fputc('{', f);
 	json_write_key(f, "ip");
-	if (o->ip)
-		json_write_str(f, o->ip);
-	else
-		fputs("null", f);
+	print_str_or_null(f, o->ip);
 	fputc(',', f);
 	json_write_key(f, "ptr");
-	if (o->ptr)
-		json_write_str(f, o->ptr);
-	else
-		fputs("null", f);
+	print_str_or_null(f, o->ptr);
 	fputc(',', f);
 	json_write_key(f, "helo");
-	if (in->helo)
-		json_write_str(f, in->helo);
-	else
-		fputs("null", f);
+	print_str_or_null(f, in->helo);
 	fputc(',', f);
 	json_write_key(f, "mail_from");
-	if (in->mail_from)
-		json_write_str(f, in->mail_from);
-	else
-		fputs("null", f);
+	print_str_or_null(f, in->mail_from);
 	fputc(',', f);
 	json_write_key(f, "rcpts");
 	fputc('[', f);
@@ -218,6 +215,13 @@ static void print_json(const struct scan_opts *o, const struct engine_input *in,
 	fprintf(f, "],\"hold\":%s", v->hold ? "true" : "false");
 	fprintf(f, ",\"allowed\":%s,\"degraded\":", v->allowed ? "true" : "false");
 	print_degraded_json(f, v->degraded);
+	/* the advertising facts the statistics count (doc/rules.md) */
+	fprintf(f, ",\"advertising\":%s,", v->advertising ? "true" : "false");
+	json_write_key(f, "advertiser");
+	print_str_or_null(f, v->advertiser[0] ? v->advertiser : NULL);
+	fputc(',', f);
+	json_write_key(f, "template_id");
+	print_str_or_null(f, v->template_id[0] ? v->template_id : NULL);
 	fputc(',', f);
 	json_write_key(f, "reply");
 	json_write_str(f, v->reply);
@@ -279,6 +283,12 @@ static void print_text(const struct scan_opts *o, const struct engine_input *in,
 	for (size_t i = 0; i < v->nrcpts; i++)
 		if (v->rcpt[i].action == ENGINE_REJECT)
 			printf("rcpt:      %s rejected (%s)\n", in->rcpts[i], v->rcpt[i].rule);
+	if (v->advertising)
+		printf("advertising: yes (advertiser %s, template %s)\n",
+		       v->advertiser[0] ? v->advertiser : "unknown",
+		       v->template_id[0] ? v->template_id : "none");
+	else
+		printf("advertising: no\n");
 	if (v->degraded) {
 		printf("degraded: ");
 		for (unsigned bit = 1; bit != 0 && bit <= v->degraded; bit <<= 1)

@@ -123,6 +123,7 @@ const struct conf_key conf_keys[] = {
 
 	/* [frequency]: R5, advertising emails per advertiser per recipient */
 	{ "frequency", "max", CONF_INT, "3", 0, 1000000 },
+	{ "frequency", "same_content_max", CONF_INT, "0", 0, 1000000 },
 	{ "frequency", "window", CONF_DURATION, "24h", SEC(60), SEC(31 * 86400) },
 	{ "frequency", "weight", CONF_STR, "5", 0, 0 },
 	/* end [frequency] */

@@ -112,9 +112,10 @@ struct engine_verdict {
 	/* Its advertiser: the organisational domain (Public Suffix List) of the
 	 * From, else of a passing DKIM d=; "" if unknown. */
 	char advertiser[ENGINE_ADVERTISER_MAX + 1];
-	/* Outbound advertising: the fingerprint id (lib/fingerprint.h) of its
-	 * visible text, the same id `chanrac template` and spam reports use;
-	 * "" when the text has fewer than 3 distinct words (no fingerprint). */
+	/* Advertising: the fingerprint id (lib/fingerprint.h) of its visible
+	 * text, the same id `chanrac template` and spam reports use (outbound: the
+	 * statistics' template; inbound: R5's same content); "" when the text has
+	 * fewer than 3 distinct words (no fingerprint) or it is not advertising. */
 	char template_id[ENGINE_TEMPLATE_ID_MAX + 1];
 	/* R5's record of this message, for engine_forget: the member added to the
 	 * counters of advertiser and each of the first freq_nrcpts recipients; ""

@@ -139,8 +139,8 @@ struct engine_run {
 	 * checks after it in inbound_checks (R5, R7) may read them. */
 	int adv_is;
 	char adv_advertiser[DNAME_MAX + 1];
-	/* engine_template_score's fingerprint of the visible text (fp_ok: computed),
-	 * reused for the template id of outbound advertising */
+	/* the fingerprint of the visible text (fp_ok: computed), made once for
+	 * TEMPLATE, R5's same content and the template id of advertising */
 	int fp_ok;
 	struct fingerprint fp;
 	size_t dkim_planned;           /* DKIM key lookups queued on set */

@@ -31,7 +31,8 @@ struct engine_state {
 	double tpl_weight, tpl_similarity;
 	unsigned tpl_min_words;
 	/* [frequency] R5 */
-	long long freq_max;
+	long long freq_max;      /* per advertiser; 0 = off */
+	long long freq_same_max; /* per advertiser and content (legacy); 0 = off */
 	int64_t freq_window_s;
 	double freq_weight;
 	/* [optout] R7 */
@@ -72,6 +73,7 @@ int engine_state_load(cr_engine *e, const cr_conf *conf, char *err, size_t errle
 		return -1;
 	}
 	st->freq_max = conf_int(conf, "frequency", "max");
+	st->freq_same_max = conf_int(conf, "frequency", "same_content_max");
 	st->freq_window_s = conf_ms(conf, "frequency", "window") / 1000;
 	if (engine_conf_weight(conf, "frequency", "weight", &st->freq_weight, err, errlen) != 0 ||
 	    engine_conf_weight(conf, "optout", "weight", &st->optout_weight, err, errlen) != 0)
@@ -175,25 +177,35 @@ static void rcpt_hit(struct engine_run *r, size_t i, const char *rule, double we
 
 /* ---- TEMPLATE ---------------------------------------------------------------- */
 
+/* r->fp, the fingerprint of the visible text, made once per message for TEMPLATE,
+ * R5's same-content counter and the template id: of any text that can be
+ * fingerprinted ([templates] min_words is TEMPLATE's own floor).  1 if there is
+ * one (not for fewer than 3 distinct words, or out of memory). */
+static int text_fingerprint(struct engine_run *r)
+{
+	const char *text;
+	size_t len = 0;
+
+	if (!r->fp_ok && r->msg != NULL) {
+		text = msg_text(r->msg, &len);
+		r->fp_ok = text != NULL && fingerprint_text(text, len, 0, &r->fp) == 0;
+	}
+	return r->fp_ok;
+}
+
 void engine_template_score(struct engine_run *r)
 {
 	struct engine_state *st = r->e->state;
-	struct fingerprint fp;
 	struct template_info t;
-	const char *text;
-	size_t len;
 	double sim;
 	char err[300];
 	int rc;
 
 	if (!st->tpl_enabled || r->msg == NULL)
 		return;
-	text = msg_text(r->msg, &len);
-	if (fingerprint_text(text, len, st->tpl_min_words, &fp) != 0)
+	if (!text_fingerprint(r) || r->fp.distinct < st->tpl_min_words)
 		return; /* too short to say anything (or out of memory) */
-	r->fp = fp;
-	r->fp_ok = 1;
-	rc = template_match(st->kv, &fp, st->tpl_similarity, &t, &sim, err, sizeof err);
+	rc = template_match(st->kv, &r->fp, st->tpl_similarity, &t, &sim, err, sizeof err);
 	if (rc < 0) {
 		store_failed(r, "spam templates", err);
 		return;
@@ -206,24 +218,66 @@ void engine_template_score(struct engine_run *r)
 
 /* ---- R7 and R5 ------------------------------------------------------------------ */
 
+/* R5 for recipient i when a limit is reached: count (per advertiser) and same
+ * (per advertiser and content) are the messages before this one in the window.
+ * One hit whichever fired; its reason says which. */
+static void r5_hit(struct engine_run *r, size_t i, const char *content, long long count,
+		   long long same)
+{
+	struct engine_state *st = r->e->state;
+	const char *rcpt = r->in->rcpts[i], *adv = r->adv_advertiser;
+	int by_adv = st->freq_max > 0 && count >= st->freq_max;
+	int by_content = content != NULL && same >= st->freq_same_max;
+	long long win = (long long)st->freq_window_s;
+
+	if (by_adv && by_content)
+		rcpt_hit(r, i, "R5", st->freq_weight, 0,
+			 "%s: advertising email %lld from %s within %llds (at most %lld); "
+			 "%lld with the same content (template %s) (at most %lld)", rcpt,
+			 count + 1, adv, win, st->freq_max, same + 1, content, st->freq_same_max);
+	else if (by_adv)
+		rcpt_hit(r, i, "R5", st->freq_weight, 0,
+			 "%s: advertising email %lld from %s within %llds (at most %lld)", rcpt,
+			 count + 1, adv, win, st->freq_max);
+	else if (by_content)
+		rcpt_hit(r, i, "R5", st->freq_weight, 0,
+			 "%s: advertising email %lld with the same content (template %s) from %s "
+			 "within %llds (at most %lld)", rcpt, same + 1, content, adv, win,
+			 st->freq_same_max);
+}
+
+/* The content R5 counts by (the template id), or NULL when same_content_max is
+ * off or the text has no fingerprint. */
+static const char *r5_content(const struct engine_state *st, const struct engine_verdict *v)
+{
+	return st->freq_same_max > 0 && v->template_id[0] != '\0' ? v->template_id : NULL;
+}
+
 void engine_optout_frequency_score(struct engine_run *r)
 {
 	struct engine_state *st = r->e->state;
 	const struct engine_input *in = r->in;
 	size_t n = in->nrcpts < ENGINE_MAX_RCPTS ? in->nrcpts : ENGINE_MAX_RCPTS;
 	struct optout_hit *hits = NULL;
-	long long *counts = NULL;
+	long long *counts = NULL, *same = NULL;
 	int64_t now = util_now();
 	char err[300], when[32];
-	const char *adv = r->adv_advertiser;
+	const char *adv = r->adv_advertiser, *content;
 
+	if (!r->adv_is)
+		return;
+	/* inbound advertising gets its template id too (chanrac scan shows it; R5
+	 * counts the same content by it) */
+	if (text_fingerprint(r))
+		fingerprint_id(&r->fp, r->v->template_id);
 	/* without a known advertiser only "all advertising" opt-outs can apply,
 	 * and nothing is counted */
-	if (!r->adv_is || n == 0 || in->rcpts == NULL)
+	if (n == 0 || in->rcpts == NULL)
 		return;
 	hits = calloc(n, sizeof *hits);
 	counts = calloc(n, sizeof *counts);
-	if (hits == NULL || counts == NULL) {
+	same = calloc(n, sizeof *same);
+	if (hits == NULL || counts == NULL || same == NULL) {
 		store_failed(r, "opt-outs (R7) and frequency (R5)", "out of memory");
 		goto out;
 	}
@@ -242,25 +296,25 @@ void engine_optout_frequency_score(struct engine_run *r)
 				 hits[i].all ? "" : adv, when, hits[i].id);
 		}
 	}
-	/* R5: D91 Art. 13(5) — at most freq_max per advertiser and recipient a day */
-	if (st->freq_max > 0 && adv[0] != '\0') {
-		if (frequency_count(st->kv, adv, in->rcpts, n, util_now() * 1000, st->freq_window_s,
-				    !in->dry_run, qid_of(r), counts, r->v->freq_member, err,
+	/* R5: D91 Art. 13(5) — at most freq_max per advertiser and recipient a day;
+	 * legacy: at most freq_same_max of them with the same content */
+	content = r5_content(st, r->v);
+	if ((st->freq_max > 0 || content != NULL) && adv[0] != '\0') {
+		if (frequency_count(st->kv, adv, content, in->rcpts, n, util_now() * 1000,
+				    st->freq_window_s, !in->dry_run, qid_of(r),
+				    st->freq_max > 0 ? counts : NULL, same, r->v->freq_member, err,
 				    sizeof err) != 0) {
 			store_failed(r, "advertising frequency (R5)", err);
 		} else {
 			r->v->freq_nrcpts = r->v->freq_member[0] != '\0' ? n : 0;
 			for (size_t i = 0; i < n; i++)
-				if (counts[i] >= st->freq_max)
-					rcpt_hit(r, i, "R5", st->freq_weight, 0,
-						 "%s: advertising email %lld from %s within %llds "
-						 "(at most %lld)", in->rcpts[i], counts[i] + 1, adv,
-						 (long long)st->freq_window_s, st->freq_max);
+				r5_hit(r, i, content, counts[i], same[i]);
 		}
 	}
 out:
 	free(hits);
 	free(counts);
+	free(same);
 }
 
 _Static_assert(ENGINE_FREQ_MEMBER_MAX >= FREQUENCY_MEMBER_MAX,
@@ -291,8 +345,8 @@ void engine_forget(cr_engine *e, const struct engine_input *in, const struct eng
 		if (gone == NULL || (i < v->nrcpts && gone[i]))
 			rcpts[n++] = in->rcpts[i];
 	if (n > 0) {
-		removed = frequency_forget(st->kv, v->advertiser, rcpts, n, v->freq_member, err,
-					   sizeof err);
+		removed = frequency_forget(st->kv, v->advertiser, r5_content(st, v), rcpts, n,
+					   v->freq_member, err, sizeof err);
 		if (removed < 0) {
 			if (warn_due(st))
 				log_warn("%s: R5: frequency records of the undelivered message "

@@ -1,6 +1,6 @@
-/* frequency: rolling-window counters of advertising mail per advertiser and
- * recipient (see frequency.h).  One script per recipient, each on one key, all
- * pipelined on one connection. */
+/* frequency: rolling-window counters of advertising mail per advertiser (and
+ * per advertiser and content) and recipient (see frequency.h).  One script per
+ * counter and recipient, each on one key, all pipelined on one connection. */
 #include "frequency.h"
 
 #include <stdio.h>
@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "util.h"
+
+/* A counter's key part: the advertiser (< 300 bytes), '#', the content. */
+#define FREQUENCY_SCOPE_MAX 340
 
 /* KEYS counter; ARGV now_ms, window_ms, record, member.  The count before this
  * message. */
@@ -21,81 +24,107 @@ static const char frequency_lua[] =
 	"end\n"
 	"return n\n";
 
-/* The counter of advertiser and one recipient (a recipient that cannot be a key
- * part shares "-"). */
-static void frequency_key(cr_kv *kv, const char *adv, const char *rcpt, char *key)
+/* The counter of scope (the advertiser's key part, or "ADVERTISER#CONTENT") and
+ * one recipient (a recipient that cannot be a key part shares "-"). */
+static void frequency_key(cr_kv *kv, const char *scope, const char *rcpt, char *key)
 {
 	char r[400];
 
 	if (kv_key_part(rcpt, r, sizeof r) != 0)
 		util_strlcpy(r, "-", sizeof r);
-	snprintf(key, KV_KEY_MAX, "%s:freq:%s:%s", kv_prefix(kv), adv, r);
+	snprintf(key, KV_KEY_MAX, "%s:freq:%s:%s", kv_prefix(kv), scope, r);
 }
 
-/* Runs one command per recipient, all in one pipeline: head, that recipient's
- * counter of advertiser, tail.  Each reply must be an integer: out[i] (out may be
- * NULL).  The sum of the replies, or -1 with err. */
-static long long frequency_pipeline(cr_kv *kv, const char *advertiser,
-				    const char *const *rcpts, size_t n, const char *const *head,
-				    size_t nhead, const char *const *tail, size_t ntail,
-				    long long *out, char *err, size_t errlen)
+/* The key parts of the counters asked for: scopes[0] the advertiser's (when
+ * per_adv), then advertiser#content (when content is not NULL).  '#' never
+ * appears in a domain name and ':' ends the part, so no scope can pass for
+ * another.  How many, or -1 with err. */
+static int frequency_scopes(const char *advertiser, const char *content, int per_adv,
+			    char scopes[2][FREQUENCY_SCOPE_MAX], char *err, size_t errlen)
 {
-	char (*keys)[KV_KEY_MAX] = NULL, adv[300];
-	size_t argc = nhead + 1 + ntail;
+	char adv[300];
+	int ns = 0;
+
+	if (kv_key_part(advertiser, adv, sizeof adv) != 0 || strpbrk(adv, ":#") != NULL) {
+		util_errf(err, errlen, "frequency: advertiser '%s' cannot be a key", advertiser);
+		return -1;
+	}
+	if (per_adv)
+		util_strlcpy(scopes[ns++], adv, sizeof scopes[0]);
+	if (content != NULL) {
+		char c[40];
+		if (kv_key_part(content, c, sizeof c) != 0 || strpbrk(c, ":#") != NULL) {
+			util_errf(err, errlen, "frequency: content '%s' cannot be a key", content);
+			return -1;
+		}
+		snprintf(scopes[ns++], sizeof scopes[0], "%s#%s", adv, c);
+	}
+	return ns;
+}
+
+/* Runs one command per counter (scope) and recipient, all in one pipeline:
+ * head, the counter's key, tail; the replies of scope s in out[s * n + i].  Each
+ * reply must be an integer (out may be NULL).  The sum of the replies, or -1
+ * with err. */
+static long long frequency_pipeline(cr_kv *kv, char scopes[2][FREQUENCY_SCOPE_MAX],
+				    size_t ns, const char *const *rcpts, size_t n,
+				    const char *const *head, size_t nhead, const char *const *tail,
+				    size_t ntail, long long *out, char *err, size_t errlen)
+{
+	char (*keys)[KV_KEY_MAX] = NULL;
+	size_t argc = nhead + 1 + ntail, nc = ns * n;
 	const char **argvs = NULL;
 	const char *const **av = NULL;
 	int *argcs = NULL;
 	redisReply **replies = NULL;
 	long long sum = -1;
 
-	if (kv_key_part(advertiser, adv, sizeof adv) != 0) {
-		util_errf(err, errlen, "frequency: advertiser '%s' cannot be a key", advertiser);
-		return -1;
-	}
-	keys = calloc(n, sizeof *keys);
-	argvs = calloc(n * argc, sizeof *argvs);
-	av = calloc(n, sizeof *av);
-	argcs = calloc(n, sizeof *argcs);
-	replies = calloc(n, sizeof *replies);
+	if (nc == 0)
+		return 0;
+	keys = calloc(nc, sizeof *keys);
+	argvs = calloc(nc * argc, sizeof *argvs);
+	av = calloc(nc, sizeof *av);
+	argcs = calloc(nc, sizeof *argcs);
+	replies = calloc(nc, sizeof *replies);
 	if (keys == NULL || argvs == NULL || av == NULL || argcs == NULL || replies == NULL) {
 		util_errf(err, errlen, "frequency: out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const char **a = argvs + i * argc;
-		frequency_key(kv, adv, rcpts[i], keys[i]);
+	for (size_t c = 0; c < nc; c++) {
+		const char **a = argvs + c * argc;
+		frequency_key(kv, scopes[c / n], rcpts[c % n], keys[c]);
 		memcpy(a, head, nhead * sizeof *a);
-		a[nhead] = keys[i];
+		a[nhead] = keys[c];
 		memcpy(a + nhead + 1, tail, ntail * sizeof *a);
-		argcs[i] = (int)argc;
-		av[i] = a;
+		argcs[c] = (int)argc;
+		av[c] = a;
 	}
-	if (kv_pipeline(kv, n, argcs, av, NULL, replies, err, errlen) != 0)
+	if (kv_pipeline(kv, nc, argcs, av, NULL, replies, err, errlen) != 0)
 		goto out;
 	sum = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t c = 0; c < nc; c++) {
 		long long v = 0;
-		if (replies[i]->type == REDIS_REPLY_INTEGER) {
-			v = replies[i]->integer;
+		if (replies[c]->type == REDIS_REPLY_INTEGER) {
+			v = replies[c]->integer;
 		} else {
-			if (replies[i]->type == REDIS_REPLY_ERROR)
+			if (replies[c]->type == REDIS_REPLY_ERROR)
 				util_errf(err, errlen, "redis %s: frequency: %.*s", kv_server(kv),
-					  (int)replies[i]->len, replies[i]->str);
+					  (int)replies[c]->len, replies[c]->str);
 			else
 				util_errf(err, errlen, "redis %s: frequency: unexpected reply",
 					  kv_server(kv));
 			sum = -1;
 		}
 		if (out != NULL)
-			out[i] = v;
+			out[c] = v;
 		if (sum >= 0)
 			sum += v;
 	}
 out:
 	if (replies != NULL)
-		for (size_t i = 0; i < n; i++)
-			if (replies[i] != NULL)
-				freeReplyObject(replies[i]);
+		for (size_t c = 0; c < nc; c++)
+			if (replies[c] != NULL)
+				freeReplyObject(replies[c]);
 	free(keys);
 	free(argvs);
 	free(av);
@@ -104,37 +133,67 @@ out:
 	return sum;
 }
 
-int frequency_count(cr_kv *kv, const char *advertiser, const char *const *rcpts, size_t n,
-		    int64_t now_ms, int64_t window_s, int record, const char *tag,
-		    long long *counts, char *member_out, char *err, size_t errlen)
+int frequency_count(cr_kv *kv, const char *advertiser, const char *content,
+		    const char *const *rcpts, size_t n, int64_t now_ms, int64_t window_s,
+		    int record, const char *tag, long long *counts, long long *same,
+		    char *member_out, char *err, size_t errlen)
 {
-	char now[24], win[24], member[FREQUENCY_MEMBER_MAX];
+	char now[24], win[24], member[FREQUENCY_MEMBER_MAX], scopes[2][FREQUENCY_SCOPE_MAX];
 	const char *const head[] = { "EVAL", frequency_lua, "1" };
 	const char *const tail[] = { now, win, record ? "1" : "0", member };
+	long long *out;
+	int ns;
 
 	if (member_out != NULL)
 		member_out[0] = '\0';
-	if (n == 0)
+	if (content != NULL && same == NULL) {
+		util_errf(err, errlen, "frequency: a content counter without its counts");
+		return -1;
+	}
+	ns = frequency_scopes(advertiser, content, counts != NULL, scopes, err, errlen);
+	if (ns < 0)
+		return -1;
+	if (n == 0 || ns == 0)
 		return 0;
+	out = calloc((size_t)ns * n, sizeof *out);
+	if (out == NULL) {
+		util_errf(err, errlen, "frequency: out of memory");
+		return -1;
+	}
 	snprintf(now, sizeof now, "%lld", (long long)now_ms);
 	snprintf(win, sizeof win, "%lld", (long long)window_s * 1000);
 	/* unique within the window: time, tag and a random part */
 	snprintf(member, sizeof member, "%lld:%.60s:%08x", (long long)now_ms, tag ? tag : "-",
 		 (unsigned)random());
-	if (frequency_pipeline(kv, advertiser, rcpts, n, head, 3, tail, 4, counts, err, errlen) < 0)
+	if (frequency_pipeline(kv, scopes, (size_t)ns, rcpts, n, head, 3, tail, 4, out, err,
+			       errlen) < 0) {
+		free(out);
 		return -1;
+	}
+	if (counts != NULL)
+		memcpy(counts, out, n * sizeof *counts);
+	if (content != NULL)
+		memcpy(same, out + (counts != NULL ? n : 0), n * sizeof *same);
+	free(out);
 	if (record && member_out != NULL)
 		util_strlcpy(member_out, member, FREQUENCY_MEMBER_MAX);
 	return 0;
 }
 
-long long frequency_forget(cr_kv *kv, const char *advertiser, const char *const *rcpts,
-			   size_t n, const char *member, char *err, size_t errlen)
+long long frequency_forget(cr_kv *kv, const char *advertiser, const char *content,
+			   const char *const *rcpts, size_t n, const char *member, char *err,
+			   size_t errlen)
 {
 	const char *const head[] = { "ZREM" };
 	const char *const tail[] = { member };
+	char scopes[2][FREQUENCY_SCOPE_MAX];
+	int ns;
 
 	if (n == 0 || member == NULL || member[0] == '\0')
 		return 0;
-	return frequency_pipeline(kv, advertiser, rcpts, n, head, 1, tail, 1, NULL, err, errlen);
+	ns = frequency_scopes(advertiser, content, 1, scopes, err, errlen);
+	if (ns < 0)
+		return -1;
+	return frequency_pipeline(kv, scopes, (size_t)ns, rcpts, n, head, 1, tail, 1, NULL, err,
+				  errlen);
 }

@@ -7,7 +7,8 @@
 # copy), the outbound watch (a submission user over the hourly limit is held and
 # `chanrac outbound release` lets the next message go), Redis down (rules skipped,
 # verdict degraded, no reject), and the CLI's bad-input handling (exit 2, nothing
-# changed) and store-unavailable exit 3.
+# changed) and store-unavailable exit 3; R5's legacy same-content limit in a
+# second chanrac-milter (same_content_max = 1).
 . "$(dirname "$0")/../lib.sh"
 
 LUA=$ROOT/tests/integration/milter
@@ -212,6 +213,66 @@ case "$(field RJ6 report)" in
 *) not_ok "R5 after a reject: fires at message 6 (report: $(field RJ6 report))" ;;
 esac
 expect_eq "R5 after a reject: four delivered counted" "4" "$(rc zcard cr:freq:example.vn:rj@example.vn)"
+
+# ---- R5's legacy limit: [frequency] same_content_max = 1, in a second chanrac-milter ----
+# The same advertisement twice to one recipient: the 2nd hits R5 (a copy with
+# another salutation and tracking id is the same content); another
+# advertisement of the same advertiser does not.
+MPORT1=$MPORT
+MPORT=$(free_port)
+sed -e "s/^socket = .*/socket = inet:$MPORT@127.0.0.1/" "$T/chanrac.conf" >"$T/content.conf"
+printf '[frequency]\nsame_content_max = 1\n' >>"$T/content.conf"
+"$BIN/chanrac-milter" -c "$T/content.conf" -f 2>"$T/milter2.log" &
+PIDS+=("$!")
+if wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT"; then
+	ok "same content: a chanrac-milter with same_content_max = 1 listens"
+else
+	not_ok "same content: chanrac-milter starts"; sed 's/^/#   /' "$T/milter2.log"
+fi
+sed -e 's/Nguyễn Văn An/Trần Thị Bình/' -e 's/uid=88421/uid=50317/' "$T/ad.txt" >"$T/ad-copy.txt"
+# another advertisement: other text, the same advertiser block and opt-out section
+{ cat <<'EOF2'
+Đón Tết sớm cùng Cửa hàng Điện máy Xanh: tủ lạnh, máy giặt và điều hoà giảm giá tới 40%,
+tặng kèm bộ nồi inox cho mọi đơn hàng từ 5 triệu đồng, lắp đặt miễn phí tại nhà.
+Đặt hàng tại https://shop.example.vn/tet trước ngày 20 tháng Chạp.
+
+EOF2
+  sed -n '/^Công ty TNHH/,$p' "$T/ad.txt"; } >"$T/ad-other.txt"
+# the template id, as chanrac scan gives it for the same text
+{ printf 'From: Shop <news@mail.shop.example.vn>\nSubject: [QC] x\nMIME-Version: 1.0\n'
+  printf 'Content-Type: text/plain; charset=utf-8\n\n'; cat "$T/ad.txt"; } >"$T/ad.eml"
+CID=$(cr scan "$T/ad.eml" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["template_id"])')
+check "same content: chanrac scan gives the ad's template id ($CID)" grep -qE '^[0-9a-f]{16}$' <<<"$CID"
+send LC1 news@mail.shop.example.vn lc@example.vn "[QC] Khuyến mãi mùa thu" "$T/ad.txt"
+send LC2 news@mail.shop.example.vn lc@example.vn "[QC] Khuyến mãi mùa thu (nhắc lại)" "$T/ad-copy.txt"
+send LC3 news@mail.shop.example.vn lc@example.vn "[QC] Đón Tết sớm" "$T/ad-other.txt"
+case "$(field LC1 report)" in
+*R5=*) not_ok "same content: the first copy does not hit R5" ;;
+*ADV_LABEL*) ok "same content: the first copy does not hit R5" ;;
+*) not_ok "same content: LC1 seen as advertising ($(field LC1 report))" ;;
+esac
+case "$(field LC2 report)" in
+*"R5=5 (lc@example.vn: advertising email 2 with the same content (template $CID) from example.vn within 86400s (at most 1))"*)
+	ok "same content: the second copy (other salutation and tracking id) hits R5" ;;
+*) not_ok "same content: the second copy hits R5 (report: $(field LC2 report))" ;;
+esac
+case "$(field LC3 report)" in
+*R5=*) not_ok "same content: another ad of the same advertiser does not hit R5" ;;
+*ADV_LABEL*) ok "same content: another ad of the same advertiser does not hit R5" ;;
+*) not_ok "same content: LC3 seen as advertising ($(field LC3 report))" ;;
+esac
+expect_eq "same content: two copies counted under the ad's key" "2" "$(rc zcard "cr:freq:example.vn#$CID:lc@example.vn")"
+expect_eq "same content: the advertiser's counter has all three" "3" "$(rc zcard cr:freq:example.vn:lc@example.vn)"
+# a copy removed for one recipient (R7) is forgotten in its content counter too
+expect_rc "same content: optout add lc2@example.vn" 0 cr optout add lc2@example.vn --advertiser example.vn --channel web
+send LC4 news@mail.shop.example.vn "lc2@example.vn,lc3@example.vn" "[QC] Khuyến mãi" "$T/ad.txt"
+expect_eq "same content: LC4 removed for the opted-out recipient" "lc2@example.vn" "$(field LC4 rcptdel)"
+expect_eq "same content: not counted for the removed recipient" "0" "$(rc zcard "cr:freq:example.vn#$CID:lc2@example.vn")"
+expect_eq "same content: counted for the one who got it" "1" "$(rc zcard "cr:freq:example.vn#$CID:lc3@example.vn")"
+# the first milter (same_content_max = 0) keeps no content counter
+expect_eq "same content: off by default (no content key for an@example.vn)" "" \
+	"$(rc --scan --pattern "cr:freq:example.vn#*:an@example.vn")"
+MPORT=$MPORT1
 
 # ---- spam templates ------------------------------------------------------------------
 cat >"$T/spam.eml" <<'EOF2'

@@ -2,7 +2,8 @@
 # chanrac scan on the .eml files of tests/corpus/scan against a real chanrac-rbld
 # serving zones from dataset files (and one from a real Redis filled with
 # `chanrac list add`): rules, scores, actions, exit statuses, the allow zone, the
-# JSON output, fail mode when no zone answers, and bad input.
+# JSON output, the advertising facts (advertising, advertiser, template id), fail
+# mode when no zone answers, and bad input.
 . "$(dirname "$0")/../lib.sh"
 
 CLI=$BIN/chanrac
@@ -160,6 +161,30 @@ assert rules["RBL_REDIS"]["score"]==7, rules
 assert rules["RBL_REDIS"]["reason"]=="192.0.2.60 listed in redisbl.test (127.0.0.2)", rules'
 else
 	echo "# skip: redis-server not available"
+fi
+
+# --- the advertising facts: advertising, advertiser, template id ---------------------------
+A=$ROOT/tests/corpus/advert
+json=$(scan "$A/vi-compliant-ad.eml" --json)
+jcheck "advertising: an ad gives its advertiser and template id" "$json" '
+assert d["advertising"] is True, d
+assert d["advertiser"]=="shop-abc.vn", d
+assert d["template_id"]=="eabed4708061a385", d'
+out=$(scan "$A/vi-compliant-ad.eml")
+check "advertising: text output names the advertiser and template" \
+	grep -qx "advertising: yes (advertiser shop-abc.vn, template eabed4708061a385)" <<<"$out"
+json=$(scan "$A/vi-personal.eml" --json)
+jcheck "advertising: personal mail is not advertising (advertiser and template_id null)" "$json" '
+assert d["advertising"] is False, d
+assert d["advertiser"] is None and d["template_id"] is None, d'
+out=$(scan "$A/vi-personal.eml")
+check "advertising: text output says no" grep -qx "advertising: no" <<<"$out"
+if [ "$REDIS_OK" = 1 ]; then
+	# the same id chanrac template gives the text
+	"$CLI" -c "$T/c.conf" template add "$A/vi-compliant-ad.eml" --reason test >"$T/tpl.out" 2>&1
+	check "advertising: the template id is chanrac template's id" \
+		grep -q "^added template eabed4708061a385 " "$T/tpl.out"
+	"$CLI" -c "$T/c.conf" template del eabed4708061a385 >/dev/null 2>&1
 fi
 
 # --- no zone answers: fail mode, never reject on missing data ------------------------------

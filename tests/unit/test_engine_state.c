@@ -1,7 +1,8 @@
 /* Tests for lib/engine_state.c through engine_check against a private
  * redis-server: R7 refuses one recipient and not the others (and the message when
  * it is the only one), R5 from the (max+1)-th advertising message per recipient,
- * engine_forget undoing R5's record of a message not delivered,
+ * engine_forget undoing R5's record of a message not delivered, R5's legacy
+ * same-content limit,
  * TEMPLATE on a reworded copy, the outbound hold and its release, dry runs that
  * record nothing, a dead Redis (rules skipped, degraded, no reject), and the
  * verdict's advertising facts for the statistics (advertiser, failed rules,
@@ -32,12 +33,29 @@ static const char AD[] =
 	"Điện thoại 028 3822 1234, email cskh@shop.example.vn\n"
 	"Để từ chối nhận quảng cáo: https://shop.example.vn/huy, huy@shop.example.vn, 028 3822 9999.\n";
 
+/* Another advertisement of the same advertiser: other text, same footer. */
+static const char AD2[] =
+	"From: Shop <news@mail.shop.example.vn>\n"
+	"To: a@example.vn\n"
+	"Subject: [QC] Tet sale\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	"Đón Tết sớm cùng Điện máy Xanh: tủ lạnh, máy giặt và điều hoà giảm tới 40%, tặng\n"
+	"kèm bộ nồi inox cho mọi đơn hàng từ 5 triệu đồng. Đặt hàng tại https://shop.example.vn/tet\n"
+	"\n"
+	"Công ty TNHH Điện máy Xanh, 12 Lê Lợi, Quận 1, TP. Hồ Chí Minh\n"
+	"Điện thoại 028 3822 1234, email cskh@shop.example.vn\n"
+	"Để từ chối nhận quảng cáo: https://shop.example.vn/huy, huy@shop.example.vn, 028 3822 9999.\n";
+
 static const char PLAIN[] =
 	"From: Minh <minh@friends.example.vn>\n"
 	"To: a@example.vn\n"
 	"Subject: lunch\n"
 	"\n"
 	"Hi, lunch on Thursday at the usual place? I booked a table for noon, see you there.\n";
+
+static void text_id(const char *eml, unsigned min_words, char out[FINGERPRINT_ID_LEN + 1]);
 
 static cr_engine *engine_of(const char *extra)
 {
@@ -223,6 +241,7 @@ START_TEST(test_r5_from_the_fourth)
 {
 	cr_engine *e = engine_of(NULL);
 	const char *a[1] = { "a@example.vn" }, *b[1] = { "b@example.vn" };
+	char id[FINGERPRINT_ID_LEN + 1], key[128];
 	struct engine_verdict *v;
 
 	for (int i = 1; i <= 3; i++) {
@@ -244,6 +263,10 @@ START_TEST(test_r5_from_the_fourth)
 	v = run(e, AD, b, 1, NULL, 0);
 	ck_assert_ptr_null(hit(v, "R5"));
 	free(v);
+	/* same_content_max = 0 (default): no content counter */
+	text_id(AD, 0, id);
+	snprintf(key, sizeof key, "cr:freq:example.vn#%s:a@example.vn", id);
+	ck_assert_int_eq(th_int("EXISTS %s", key), 0);
 	engine_free(e);
 }
 END_TEST
@@ -280,6 +303,87 @@ START_TEST(test_forget_undoes_the_r5_record)
 	ck_assert_str_eq(v->freq_member, "");
 	free(v);
 	ck_assert_int_eq(th_int("ZCARD %s", "cr:freq:example.vn:a@example.vn"), 1);
+	engine_free(e);
+}
+END_TEST
+
+/* v has an R5 hit whose reason is fmt with the template id (if fmt names it). */
+static void expect_r5(const struct engine_verdict *v, const char *fmt, const char *id)
+{
+	char why[ENGINE_REASON_MAX];
+
+	snprintf(why, sizeof why, fmt, id);
+	ck_assert_ptr_nonnull(hit(v, "R5"));
+	ck_assert_str_eq(hit(v, "R5")->reason, why);
+}
+
+/* R5's legacy limit, same_content_max = 1 with max = 0: the same text twice to
+ * one recipient hits R5 at the 2nd, another text of the same advertiser does
+ * not; the inbound template id is the text's fingerprint id; engine_forget and
+ * dry runs leave the content counter as delivered mail made it. */
+START_TEST(test_r5_same_content)
+{
+	cr_engine *e = engine_of("[frequency]\nmax = 0\nsame_content_max = 1\n");
+	const char *a[1] = { "a@example.vn" };
+	struct engine_input in = { .rcpts = a, .nrcpts = 1, .queue_id = "TESTQ" };
+	char id[FINGERPRINT_ID_LEN + 1], id2[FINGERPRINT_ID_LEN + 1], key[128];
+	struct engine_verdict *v;
+	static const char SAME2[] = "a@example.vn: advertising email 2 with the same content "
+				    "(template %s) from example.vn within 86400s (at most 1)";
+
+	text_id(AD, 0, id);
+	text_id(AD2, 0, id2);
+	ck_assert_str_ne(id, id2);
+	snprintf(key, sizeof key, "cr:freq:example.vn#%s:a@example.vn", id);
+	v = run(e, AD, a, 1, NULL, 0);
+	ck_assert_str_eq(v->template_id, id);
+	ck_assert_ptr_null(hit(v, "R5"));
+	free(v);
+	ck_assert_int_eq(th_int("ZCARD %s", key), 1);
+	/* max = 0: the per-advertiser counter is off */
+	ck_assert_int_eq(th_int("EXISTS %s", "cr:freq:example.vn:a@example.vn"), 0);
+	v = run(e, AD2, a, 1, NULL, 0);
+	ck_assert_str_eq(v->template_id, id2);
+	ck_assert_ptr_null(hit(v, "R5"));
+	free(v);
+	v = run(e, AD, a, 1, NULL, 0);
+	expect_r5(v, SAME2, id);
+	ck_assert(v->rcpt[0].score == 5);
+	ck_assert_int_eq(th_int("ZCARD %s", key), 2);
+	/* not delivered: forgotten, so the next copy is again the 2nd */
+	engine_forget(e, &in, v, NULL);
+	free(v);
+	ck_assert_int_eq(th_int("ZCARD %s", key), 1);
+	v = run(e, AD, a, 1, NULL, 1);
+	expect_r5(v, SAME2, id);
+	free(v);
+	ck_assert_int_eq(th_int("ZCARD %s", key), 1);
+	/* personal mail: no template id, nothing counted */
+	v = run(e, PLAIN, a, 1, NULL, 0);
+	ck_assert_str_eq(v->template_id, "");
+	ck_assert_str_eq(v->freq_member, "");
+	free(v);
+	engine_free(e);
+
+	/* both limits: each reason says which fired */
+	e = engine_of("[frequency]\nmax = 2\nsame_content_max = 1\n");
+	a[0] = "b@example.vn";
+	v = run(e, AD, a, 1, NULL, 0);
+	ck_assert_ptr_null(hit(v, "R5"));
+	free(v);
+	v = run(e, AD, a, 1, NULL, 0);
+	expect_r5(v, "b@example.vn: advertising email 2 with the same content (template %s) from "
+		     "example.vn within 86400s (at most 1)", id);
+	free(v);
+	v = run(e, AD2, a, 1, NULL, 0);
+	expect_r5(v, "b@example.vn: advertising email 3 from example.vn within 86400s (at most 2)",
+		  id);
+	free(v);
+	v = run(e, AD, a, 1, NULL, 0);
+	expect_r5(v, "b@example.vn: advertising email 4 from example.vn within 86400s (at most 2); "
+		     "3 with the same content (template %s) (at most 1)", id);
+	ck_assert(v->rcpt[0].score == 5); /* one hit, one weight */
+	free(v);
 	engine_free(e);
 }
 END_TEST
@@ -572,6 +676,7 @@ int main(void)
 	tcase_add_test(tc, test_r7_recipient_extension);
 	tcase_add_test(tc, test_r5_from_the_fourth);
 	tcase_add_test(tc, test_forget_undoes_the_r5_record);
+	tcase_add_test(tc, test_r5_same_content);
 	tcase_add_test(tc, test_template_matches_reworded_copy);
 	tcase_add_test(tc, test_outbound_hold_and_release);
 	tcase_add_test(tc, test_outbound_hold_on_score);
