@@ -282,9 +282,6 @@ _Static_assert(ENGINE_ADVERTISER_MAX == DNAME_MAX, "the advertiser is a domain n
 void engine_advert_outbound(struct engine_run *r)
 {
 	struct advert_detection d;
-	struct fingerprint fp;
-	const char *text;
-	size_t len = 0;
 
 	if (detect(r, &d) != 0)
 		return;
@@ -294,14 +291,8 @@ void engine_advert_outbound(struct engine_run *r)
 	/* The Mẫu số 1 report counts a customer's distinct advertising messages by
 	 * this id.  [templates] min_words only keeps short texts from matching a spam
 	 * template; here any text that can be fingerprinted gets its id. */
-	if (r->fp_ok) {
-		fp = r->fp;
-	} else {
-		text = msg_text(r->msg, &len);
-		if (text == NULL || fingerprint_text(text, len, 0, &fp) != 0)
-			return;
-	}
-	fingerprint_id(&fp, r->v->template_id);
+	if (engine_text_fingerprint(r))
+		fingerprint_id(&r->fp, r->v->template_id);
 }
 
 size_t engine_advert_failed(const struct engine_verdict *v,

@@ -208,6 +208,9 @@ void engine_advert_outbound(struct engine_run *r);
 int engine_state_load(cr_engine *e, const cr_conf *conf, char *err, size_t errlen);
 void engine_state_free(cr_engine *e);
 void engine_template_score(struct engine_run *r);
+/* r->fp, the fingerprint of the visible text, made once per message (TEMPLATE,
+ * R5's same-content counter, the template id); 1 if there is one. */
+int engine_text_fingerprint(struct engine_run *r);
 void engine_optout_frequency_score(struct engine_run *r); /* after engine_advert_score */
 void engine_outbound_score(struct engine_run *r);         /* last of outbound_checks */
 /* Before the action is chosen: adds the per-recipient score all recipients share. */

@@ -181,7 +181,7 @@ static void rcpt_hit(struct engine_run *r, size_t i, const char *rule, double we
  * R5's same-content counter and the template id: of any text that can be
  * fingerprinted ([templates] min_words is TEMPLATE's own floor).  1 if there is
  * one (not for fewer than 3 distinct words, or out of memory). */
-static int text_fingerprint(struct engine_run *r)
+int engine_text_fingerprint(struct engine_run *r)
 {
 	const char *text;
 	size_t len = 0;
@@ -203,7 +203,7 @@ void engine_template_score(struct engine_run *r)
 
 	if (!st->tpl_enabled || r->msg == NULL)
 		return;
-	if (!text_fingerprint(r) || r->fp.distinct < st->tpl_min_words)
+	if (!engine_text_fingerprint(r) || r->fp.distinct < st->tpl_min_words)
 		return; /* too short to say anything (or out of memory) */
 	rc = template_match(st->kv, &r->fp, st->tpl_similarity, &t, &sim, err, sizeof err);
 	if (rc < 0) {
@@ -268,7 +268,7 @@ void engine_optout_frequency_score(struct engine_run *r)
 		return;
 	/* inbound advertising gets its template id too (chanrac scan shows it; R5
 	 * counts the same content by it) */
-	if (text_fingerprint(r))
+	if (engine_text_fingerprint(r))
 		fingerprint_id(&r->fp, r->v->template_id);
 	/* without a known advertiser only "all advertising" opt-outs can apply,
 	 * and nothing is counted */
