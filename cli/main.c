@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "json.h"
 #include "log.h"
+#include "postfix.h"
 #include "util.h"
 
 static void usage(FILE *f)
@@ -32,6 +33,8 @@ static void usage(FILE *f)
 	      "  optout add RCPT (--advertiser DOMAIN | --all) --channel web|email|phone [--at TIME]\n"
 	      "  optout confirm ID | optout list [RCPT] | optout del ID\n"
 	      "  outbound status [USER] | outbound release USER [--postsuper]\n"
+	      "  quarantine list [--postfix-config DIR] [--json]\n"
+	      "  quarantine release|delete QUEUEID... [--postfix-config DIR] [--reason T] [--ref T]\n"
 	      "  stats rbl [--zone NAME] [--socket PATH] [--json]\n"
 	      "  stats --from DATE --to DATE [--json]\n"
 	      "  report FILE|- [--reporter ID] [--not-spam] [--arf OUT] [--json]\n"
@@ -198,6 +201,8 @@ int main(int argc, char **argv)
 		rc = cli_cmd_optout(&cli, argc - i, argv + i);
 	} else if (strcmp(cmd, "outbound") == 0) {
 		rc = cli_cmd_outbound(&cli, argc - i, argv + i);
+	} else if (strcmp(cmd, "quarantine") == 0) {
+		rc = cli_cmd_quarantine(&cli, argc - i, argv + i);
 	} else if (strcmp(cmd, "stats") == 0 && i + 1 < argc && strcmp(argv[i + 1], "rbl") == 0) {
 		rc = cli_cmd_stats_rbl(&cli, argc - i - 1, argv + i + 1);
 	} else if (strcmp(cmd, "stats") == 0) {

@@ -2,20 +2,16 @@
  * (REGULATIONS.md P4; lib/outbound.h).  status shows the held users, or one
  * user's hold, this hour's counts and the messages held; release lifts a hold
  * and lists the held messages to release from the MTA's hold queue. */
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "cli.h"
 #include "json.h"
 #include "kv.h"
 #include "outbound.h"
+#include "postfix.h"
 #include "util.h"
-
-/* Queue ids passed to postsuper at most (the held list keeps 1000). */
-#define OB_POSTSUPER_MAX 1000
 
 struct ob_ctx {
 	int json, n;
@@ -23,8 +19,6 @@ struct ob_ctx {
 	char **ids;
 	size_t nids;
 };
-
-extern char **environ;
 
 static int ob_user_ok(const char *what, const char *user)
 {
@@ -38,24 +32,12 @@ static int ob_user_ok(const char *what, const char *user)
 	return 1;
 }
 
-/* A Postfix/Sendmail queue id: letters and digits only (never an option). */
-static int ob_valid_qid(const char *q)
-{
-	size_t n = 0;
-
-	for (; q[n]; n++)
-		if (!((q[n] >= '0' && q[n] <= '9') || (q[n] >= 'A' && q[n] <= 'Z') ||
-		      (q[n] >= 'a' && q[n] <= 'z')))
-			return 0;
-	return n >= 1 && n <= 32;
-}
-
 static int ob_held_one(void *ud, int64_t when, const char *qid)
 {
 	struct ob_ctx *c = ud;
 	char t[32];
 
-	if (c->ids != NULL && c->nids < OB_POSTSUPER_MAX && ob_valid_qid(qid) &&
+	if (c->ids != NULL && c->nids < POSTFIX_IDS_MAX && postfix_valid_qid(qid) &&
 	    (c->ids[c->nids] = strdup(qid)) != NULL)
 		c->nids++;
 
@@ -176,52 +158,6 @@ static int ob_status(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-/* Runs argv (no shell; Postfix's MAIL_CONFIG is honoured): 0 when it exited 0. */
-static int ob_run(char **av)
-{
-	pid_t pid;
-	int status, rc = posix_spawnp(&pid, av[0], NULL, NULL, av, environ);
-
-	if (rc != 0) {
-		cli_err("outbound release: cannot run %s: %s", av[0], strerror(rc));
-		return -1;
-	}
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		cli_err("outbound release: %s failed (status %d)", av[0], status);
-		return -1;
-	}
-	return 0;
-}
-
-/* "postsuper -H ID..." moves the messages from the hold queue to the deferred
- * queue; "postqueue -i ID" then asks for their delivery now rather than at the
- * next deferred-queue run.  0 when postsuper succeeded. */
-static int ob_postsuper(char **ids, size_t n)
-{
-	char **av = calloc(2 * n + 2, sizeof *av);
-	char *pq[4] = { "postqueue", "-i", NULL, NULL };
-	size_t k = 0;
-	int rc;
-
-	if (av == NULL)
-		return -1;
-	av[k++] = "postsuper";
-	for (size_t i = 0; i < n; i++) {
-		av[k++] = "-H";
-		av[k++] = ids[i];
-	}
-	av[k] = NULL;
-	rc = ob_run(av);
-	free(av);
-	if (rc != 0)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		pq[2] = ids[i];
-		(void)ob_run(pq); /* failure logged; the message still goes later */
-	}
-	return 0;
-}
-
 static int ob_release(struct cli *cli, int argc, char **argv)
 {
 	struct ob_ctx ctx = { 0, 0, NULL, 0 };
@@ -254,7 +190,7 @@ static int ob_release(struct cli *cli, int argc, char **argv)
 	}
 	if (!ob_user_ok("release", user))
 		return CLI_BADINPUT;
-	if (postsuper && (ctx.ids = calloc(OB_POSTSUPER_MAX, sizeof *ctx.ids)) == NULL) {
+	if (postsuper && (ctx.ids = calloc(POSTFIX_IDS_MAX, sizeof *ctx.ids)) == NULL) {
 		cli_err("outbound release: out of memory");
 		return CLI_UNAVAIL;
 	}
@@ -273,7 +209,7 @@ static int ob_release(struct cli *cli, int argc, char **argv)
 	} else if (!postsuper) {
 		printf("released user %s; %d message(s) held meanwhile (Postfix: postsuper -H "
 		       "QUEUEID for each, or use --postsuper)\n", user, ctx.n);
-	} else if (ctx.nids > 0 && ob_postsuper(ctx.ids, ctx.nids) != 0) {
+	} else if (ctx.nids > 0 && postfix_release("outbound release", NULL, ctx.ids, ctx.nids) != 0) {
 		cli_err("outbound release: user %s released, but the held messages are still "
 			"held: run postsuper -H for them", user);
 		rc = CLI_UNAVAIL;

@@ -31,6 +31,7 @@ const struct conf_key conf_keys[] = {
 	/* [cli]: the chanrac command */
 	{ "cli", "source", CONF_STR, NULL, 0, 0 },
 	{ "cli", "import_batch", CONF_INT, "1000", 1, 100000 },
+	{ "cli", "postfix_config", CONF_STR, NULL, 0, 0 },
 	/* end [cli] */
 
 	/* [rbld]: chanrac-rbld */
