@@ -54,6 +54,8 @@ int cli_cmd_compliance_report(struct cli *cli, int argc, char **argv);
 int cli_cmd_template(struct cli *cli, int argc, char **argv);
 int cli_cmd_optout(struct cli *cli, int argc, char **argv);
 int cli_cmd_outbound(struct cli *cli, int argc, char **argv);
+/* chanrac quarantine list|release|delete (cli/quarantine.c) */
+int cli_cmd_quarantine(struct cli *cli, int argc, char **argv);
 
 /* The pooled Redis client of per-message state (lib/kv.h, [redis] timeouts);
  * NULL with *exit_code CLI_BADINPUT on a bad [redis] setting.  cli/template.c. */

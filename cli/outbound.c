@@ -209,7 +209,9 @@ static int ob_release(struct cli *cli, int argc, char **argv)
 	} else if (!postsuper) {
 		printf("released user %s; %d message(s) held meanwhile (Postfix: postsuper -H "
 		       "QUEUEID for each, or use --postsuper)\n", user, ctx.n);
-	} else if (ctx.nids > 0 && postfix_release("outbound release", NULL, ctx.ids, ctx.nids) != 0) {
+	} else if (ctx.nids > 0 && postfix_release("outbound release",
+						       conf_str(cli->conf, "cli", "postfix_config"),
+						       ctx.ids, ctx.nids) != 0) {
 		cli_err("outbound release: user %s released, but the held messages are still "
 			"held: run postsuper -H for them", user);
 		rc = CLI_UNAVAIL;

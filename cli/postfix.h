@@ -54,9 +54,4 @@ int postfix_queue_read(const char *what, const char *config_dir, const char *que
  * reads past len). */
 int postfix_msg_parse(const char *line, size_t len, struct postfix_msg *m);
 
-/* chanrac quarantine list|release|delete (cli/quarantine.c); argv[0] is
- * "quarantine".  Declared here, beside the Postfix commands it runs. */
-struct cli;
-int cli_cmd_quarantine(struct cli *cli, int argc, char **argv);
-
 #endif

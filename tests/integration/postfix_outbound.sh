@@ -88,9 +88,10 @@ check "status: lists both held queue ids" sh -c "grep -q '$Q3' '$T/last.out' && 
 ipkey=$(redis-cli -p "$REDIS_PORT" --scan --pattern 'cr:ob:ip:127.0.0.1:*' | head -n 1)
 expect_eq "the IP sender1 was held from is past ip_messages_per_hour (4 > 3)" "4" \
 	"$(redis-cli -p "$REDIS_PORT" hget "$ipkey" msgs)"
-export MAIL_CONFIG=$PF/etc
-expect_rc "chanrac outbound release sender1 --postsuper" 0 cr outbound release sender1 --postsuper
-unset MAIL_CONFIG
+# postsuper finds the private instance through [cli] postfix_config
+sed "s|^\[cli\]\$|[cli]\npostfix_config = $PF/etc|" "$T/chanrac.conf" >"$T/release.conf"
+cr_release() { "$BIN/chanrac" -c "$T/release.conf" "$@"; }
+expect_rc "chanrac outbound release sender1 --postsuper" 0 cr_release outbound release sender1 --postsuper
 check "release: says 2 held messages released" grep -q "released user sender1; 2 held message(s) released with postsuper -H" "$T/last.out"
 check "released messages leave the hold queue and are delivered" wait_for 30 sh -c "grep -q '$Q3: to=<.*status=sent' '$PF/maillog' && grep -q '$Q4: to=<.*status=sent' '$PF/maillog'"
 sub 5 >"$T/sub5.out"
