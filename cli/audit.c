@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "postfix.h"
 #include "util.h"
 
 struct audit_ctx {
@@ -66,8 +67,9 @@ int cli_cmd_audit(struct cli *cli, int argc, char **argv)
 	};
 	struct audit_ctx c = { .cli = cli };
 	int64_t from = 0, to = 0, limit = 0;
-	int ch, rc = CLI_OK;
+	int ch, rc = CLI_OK, quarantine;
 	char err[256];
+	const char *key = NULL;
 
 	optind = 0;
 	opterr = 0;
@@ -89,15 +91,7 @@ int cli_cmd_audit(struct cli *cli, int argc, char **argv)
 				to += 86399;
 			break;
 		case 'l': c.list = optarg; break;
-		case 'k': {
-			struct listing_entry e;
-			if (listing_parse_key(optarg, &e, err, sizeof err) < 0) {
-				cli_err("--key %s", err);
-				return CLI_BADINPUT;
-			}
-			listing_format_key(&e, c.key, sizeof c.key);
-			break;
-		}
+		case 'k': key = optarg; break;
 		case 'n':
 			if (util_parse_i64(optarg, 1, 100000000, &limit) < 0) {
 				cli_err("--limit %s: not a number 1..100000000", optarg);
@@ -117,8 +111,24 @@ int cli_cmd_audit(struct cli *cli, int argc, char **argv)
 		cli_err("audit: unexpected argument '%s'", argv[optind]);
 		return CLI_BADINPUT;
 	}
-	if (c.list != NULL && !cli_check_list(cli, c.list))
+	quarantine = c.list != NULL && strcmp(c.list, QUARANTINE_AUDIT_LIST) == 0;
+	if (c.list != NULL && !quarantine && !cli_check_list(cli, c.list))
 		return CLI_BADINPUT;
+	if (key != NULL && quarantine) {
+		/* chanrac quarantine's entries: the key is a Postfix queue id */
+		if (!postfix_valid_qid(key)) {
+			cli_err("--key %s: not a Postfix queue id", key);
+			return CLI_BADINPUT;
+		}
+		util_strlcpy(c.key, key, sizeof c.key);
+	} else if (key != NULL) {
+		struct listing_entry e;
+		if (listing_parse_key(key, &e, err, sizeof err) < 0) {
+			cli_err("--key %s", err);
+			return CLI_BADINPUT;
+		}
+		listing_format_key(&e, c.key, sizeof c.key);
+	}
 	if (from && to && to < from) {
 		cli_err("audit: --to is before --from");
 		return CLI_BADINPUT;

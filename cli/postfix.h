@@ -20,6 +20,10 @@
  * (so never an option). */
 int postfix_valid_qid(const char *q);
 
+/* The audit stream's "list" field of chanrac quarantine's entries (not a
+ * configured list; their key is a queue id). */
+#define QUARANTINE_AUDIT_LIST "quarantine"
+
 /* postsuper [-c DIR] -H ID... moves the messages from the hold queue to the
  * deferred queue, then postqueue [-c DIR] -i ID asks for each one's delivery
  * now.  config_dir NULL or "" leaves it to MAIL_CONFIG / the default.  n <=

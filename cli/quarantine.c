@@ -15,9 +15,6 @@
 #include "stats.h"
 #include "util.h"
 
-/* The audit stream's "list" field for these entries (not a configured list). */
-#define QUARANTINE_AUDIT_LIST "quarantine"
-
 struct q_opts {
 	const char *config_dir; /* --postfix-config, else [cli] postfix_config */
 	const char *reason, *ref;

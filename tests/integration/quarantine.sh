@@ -166,6 +166,9 @@ check "message 2 was never delivered" sh -c "! grep -q '$Q2: to=<.*status=sent' 
 expect_eq "wrong.released is still 1 (a delete is not a release)" 1 "$(released_today)"
 expect_eq "the audit stream has the delete, with its reason" "delete quarantine $Q2 qtest scam, confirmed" \
 	"$(audit_of delete op list key who why)"
+expect_rc "chanrac audit --list quarantine --key Q1" 0 cr audit --list quarantine --key "$Q1"
+check "...shows the release of Q1 only" sh -c "grep -q 'release	quarantine	$Q1' '$T/last.out' && ! grep -q '$Q2' '$T/last.out'"
+expect_rc "chanrac audit --list quarantine --key with a bad queue id: exit 2" 2 cr audit --list quarantine --key "a/b"
 expect_rc "quarantine list: nothing held" 0 cr quarantine list --postfix-config "$PF/etc"
 check "...says so" grep -qx "no message held" "$T/last.out"
 
