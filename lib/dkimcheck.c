@@ -4,6 +4,7 @@
  * lookups, so DKIM adds no wait of its own and honours the message's deadline. */
 #include "dkimcheck.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,43 @@ static void sig_tag(const char *v, const char *t, char *out, size_t len)
 	}
 }
 
+/* 1 when the key of the signature in field f could not be fetched for now
+ * (timeout, SERVFAIL, refused): libopendkim ends a whole verification at the
+ * first such key, so that signature is judged temperror here and kept from it. */
+static int key_unavailable(const struct msg_header_field *f, dnsq_set *set)
+{
+	char s[64], d[256], name[300];
+	dnsq_query *q;
+
+	sig_tag(f->raw, "s", s, sizeof(s));
+	sig_tag(f->raw, "d", d, sizeof(d));
+	if (key_name(s, d, name, sizeof(name)) != 0)
+		return 0;
+	q = dnsq_resolve(set, name, DNSQ_TYPE_TXT);
+	if (q == NULL)
+		return 0;
+	return dnsq_status(q) != DNSQ_NOERROR && dnsq_status(q) != DNSQ_NXDOMAIN;
+}
+
+/* 1 when some signature signs DKIM-Signature fields themselves: then none may
+ * be left out of what libopendkim sees. */
+static int signs_signatures(const cr_msg *m)
+{
+	char h[1024];
+
+	for (size_t i = 0; i < DKIMCHECK_MAX_SIGS; i++) {
+		const struct msg_header_field *f = msg_header_find(m, "DKIM-Signature", i);
+		if (f == NULL)
+			break;
+		sig_tag(f->raw, "h", h, sizeof(h));
+		for (char *p = h; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (strstr(h, "dkim-signature") != NULL)
+			return 1;
+	}
+	return 0;
+}
+
 size_t dkimcheck_plan(const cr_msg *m, dnsq_set *set)
 {
 	size_t n = 0;
@@ -231,9 +269,51 @@ static void judge(DKIM_SIGINFO *sig, int body_cut, struct dkimcheck_sig *out)
 	}
 }
 
+static int any_unavailable(const unsigned char *unavailable)
+{
+	for (size_t i = 0; i < DKIMCHECK_MAX_SIGS; i++)
+		if (unavailable[i])
+			return 1;
+	return 0;
+}
+
+/* Puts the signatures whose key was unavailable (temperror) among those
+ * libopendkim judged, in the order of the fields. */
+static void merge_unavailable(const cr_msg *m, const unsigned char *unavailable,
+			      struct dkimcheck_result *out)
+{
+	struct dkimcheck_sig judged[DKIMCHECK_MAX_SIGS];
+	size_t nj = out->nsigs, next = 0;
+
+	if (!any_unavailable(unavailable))
+		return;
+	memcpy(judged, out->sigs, nj * sizeof(judged[0]));
+	out->nsigs = 0;
+	for (size_t i = 0; i < DKIMCHECK_MAX_SIGS; i++) {
+		const struct msg_header_field *f = msg_header_find(m, "DKIM-Signature", i);
+		struct dkimcheck_sig *s;
+		if (f == NULL)
+			break;
+		if (!unavailable[i]) {
+			if (next < nj)
+				out->sigs[out->nsigs++] = judged[next++];
+			continue;
+		}
+		s = &out->sigs[out->nsigs++];
+		memset(s, 0, sizeof(*s));
+		s->result = DKIMCHECK_TEMPERROR;
+		util_strlcpy(s->why, "key lookup failed", sizeof(s->why));
+		sig_tag(f->raw, "d", s->domain, sizeof(s->domain));
+		sig_tag(f->raw, "s", s->selector, sizeof(s->selector));
+	}
+	while (next < nj && out->nsigs < DKIMCHECK_MAX_SIGS)
+		out->sigs[out->nsigs++] = judged[next++];
+}
+
 void dkimcheck_verify(dkimcheck *d, const cr_msg *m, dnsq_set *set, const char *id,
 		      struct dkimcheck_result *out)
 {
+	unsigned char unavailable[DKIMCHECK_MAX_SIGS] = { 0 };
 	struct lookup_ctx ctx = { set };
 	DKIM_STAT st;
 	DKIM *dkim;
@@ -255,8 +335,19 @@ void dkimcheck_verify(dkimcheck *d, const cr_msg *m, dnsq_set *set, const char *
 		return;
 	}
 	dkim_set_user_context(dkim, &ctx);
-	for (size_t i = 0; i < msg_header_total(m); i++) {
+	if (!signs_signatures(m)) {
+		for (size_t i = 0; i < DKIMCHECK_MAX_SIGS; i++) {
+			const struct msg_header_field *f = msg_header_find(m, "DKIM-Signature", i);
+			if (f == NULL)
+				break;
+			unavailable[i] = (unsigned char)key_unavailable(f, set);
+		}
+	}
+	for (size_t i = 0, nsig = 0; i < msg_header_total(m); i++) {
 		const struct msg_header_field *f = msg_header_at(m, i);
+		if (strcasecmp(f->name, "DKIM-Signature") == 0 && nsig++ < DKIMCHECK_MAX_SIGS &&
+		    unavailable[nsig - 1])
+			continue; /* judged below, without libopendkim */
 		size_t need = strlen(f->name) + strlen(f->folded) + 3;
 		if (need > cap) {
 			char *nl = realloc(line, need);
@@ -286,6 +377,9 @@ void dkimcheck_verify(dkimcheck *d, const cr_msg *m, dnsq_set *set, const char *
 		int cut = (msg_flags(m) & MSG_F_SCAN_CAP) != 0;
 		for (int i = 0; i < nsigs && out->nsigs < DKIMCHECK_MAX_SIGS; i++)
 			judge(sigs[i], cut, &out->sigs[out->nsigs++]);
+		merge_unavailable(m, unavailable, out);
+	} else if (any_unavailable(unavailable)) {
+		merge_unavailable(m, unavailable, out);
 	} else if (st != DKIM_STAT_OK && st != DKIM_STAT_NOSIG) {
 		snprintf(out->error, sizeof(out->error), "%s", dkim_getresultstr(st));
 	}

@@ -615,6 +615,43 @@ START_TEST(test_dkim_failures)
 }
 END_TEST
 
+/* Two signatures, the first one's key server never answering: the second is
+ * still verified (pass), the first alone is temperror. */
+START_TEST(test_dkim_one_key_timeout_spares_the_others)
+{
+	struct dkimcheck_result r;
+	size_t la, lb;
+	char pa[256], pb[256];
+	char *a, *b, *sig_end, *text;
+	cr_msg *m;
+
+	snprintf(pa, sizeof(pa), CORPUS "%s.eml", "vi-dkim-no-oneclick");
+	snprintf(pb, sizeof(pb), CORPUS "%s.eml", "vi-oneclick-dkim");
+	a = slurp(pa, &la);
+	b = slurp(pb, &lb);
+	/* a's DKIM-Signature field (its first field, folded), with d= made unreachable */
+	sig_end = strstr(a, "\nFrom:");
+	ck_assert_ptr_nonnull(sig_end);
+	memcpy(strstr(a, "d=shop-abc.vn"), "d=drop.test  ", 13);
+	text = malloc((size_t)(sig_end - a) + 1 + lb + 1);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, a, (size_t)(sig_end - a) + 1);
+	memcpy(text + (sig_end - a) + 1, b, lb + 1);
+	m = parse(text);
+	verify(m, 500, &r);
+	ck_assert_uint_eq(r.nsigs, 2);
+	ck_assert_str_eq(r.sigs[0].domain, "drop.test");
+	ck_assert_msg(r.sigs[0].result == DKIMCHECK_TEMPERROR, "%d %s", r.sigs[0].result,
+		      r.sigs[0].why);
+	ck_assert_str_eq(r.sigs[1].domain, "shop-abc.vn");
+	ck_assert_msg(r.sigs[1].result == DKIMCHECK_PASS, "%d %s", r.sigs[1].result, r.sigs[1].why);
+	msg_free(m);
+	free(text);
+	free(a);
+	free(b);
+}
+END_TEST
+
 static cr_engine *mk_engine(const char *advert_keys)
 {
 	char text[1024];
@@ -770,6 +807,7 @@ static Suite *advert_suite(void)
 	tcase_set_timeout(td, 20);
 	tcase_add_test(td, test_dkim_pass_and_coverage);
 	tcase_add_test(td, test_dkim_failures);
+	tcase_add_test(td, test_dkim_one_key_timeout_spares_the_others);
 	tcase_add_test(td, test_engine_rules_and_weights);
 	tcase_add_test(td, test_engine_one_click_needs_dkim_coverage);
 	tcase_add_test(td, test_engine_optout_languages_both);
