@@ -58,8 +58,36 @@ int cli_cmd_outbound(struct cli *cli, int argc, char **argv);
 int cli_cmd_quarantine(struct cli *cli, int argc, char **argv);
 
 /* The pooled Redis client of per-message state (lib/kv.h, [redis] timeouts);
- * NULL with *exit_code CLI_BADINPUT on a bad [redis] setting.  cli/template.c. */
+ * NULL with *exit_code CLI_BADINPUT on a bad [redis] setting.  cli/cli.c. */
 struct cr_kv *cli_kv_open(struct cli *cli, int *exit_code);
+
+/* An option of a subcommand (cli/cli.c): "--NAME VALUE" stores VALUE in
+ * *value; with value NULL, "--NAME" sets *flag to 1. */
+struct cli_opt {
+	const char *name;
+	const char **value;
+	int *flag;
+};
+#define CLI_OPTS_MAX 16
+
+/* Parses the options of "chanrac GROUP SUB ..." (argv[0] is SUB): those of
+ * opts (ended by a NULL name), and --json and -c/--config, which main has read.
+ * Returns the number of operands left, *operands pointing at them; or -1 after
+ * "GROUP SUB: option --X needs a value" or "GROUP SUB: unknown option '--X'". */
+int cli_parse_opts(int argc, char **argv, const char *group, const struct cli_opt *opts,
+		   char ***operands);
+
+/* A subcommand of a command group, argv[0] its name. */
+struct cli_sub {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+/* Runs the subcommand argv[1] of the group argv[0] from subs (ended by a NULL
+ * name); none or an unknown one is "usage: chanrac GROUP a|b ..." or "GROUP:
+ * unknown subcommand 'X' (a, b)" and CLI_BADINPUT. */
+int cli_run_sub(struct cli *cli, int argc, char **argv, const struct cli_sub *subs);
+
 /* chanrac stats rbl: chanrac-rbld's counters (cli/stats_rbl.c); argv[0] is "rbl". */
 int cli_cmd_stats_rbl(struct cli *cli, int argc, char **argv);
 

@@ -170,121 +170,80 @@ static void section_end(struct out *o)
 		fputs("]}", o->f);
 }
 
-/* A table of counts: id, item, this period, previous period, +/-. */
-struct count_row {
-	const char *id, *label;
-	long long cur, prev;
-	int missing; /* hand-entered and not given */
+/* A table, as every format prints it: a header row, then rows of cells; a NULL
+ * cell is a value not entered.  A table of counts (name NULL; the columns #,
+ * item, this period, previous period, +/-) is one JSON item and one CSV line
+ * "id,item,value,previous,change" per row; any other table is one JSON item
+ * {"table":NAME,"columns":[...],"rows":[[...],...]} and CSV lines
+ * "SECTION,cell,...", the header first. */
+struct table {
+	const char *name;
+	size_t ncols, nrows;       /* nrows counts the header */
+	const char *const *cells;  /* nrows * ncols, row by row */
+	size_t left;               /* Markdown: the first columns align left, the rest right */
 };
 
-static void counts_table(struct out *o, const struct count_row *rows, size_t n,
-			 const char *cur_name, const char *prev_name)
+static void table_print(struct out *o, const struct table *t)
 {
-	char chg[32], c1[32], c2[32];
+	int counts = t->name == NULL;
 
-	if (o->fmt == FMT_MD) {
-		fprintf(o->f, "| # | Item | %s | %s | +/- |\n|---|---|---:|---:|---:|\n", cur_name,
-			prev_name);
-	} else if (o->fmt == FMT_HTML) {
-		fputs("<table border=\"1\">\n<tr><th>#</th><th>Item</th><th>", o->f);
-		html_text(o->f, cur_name);
-		fputs("</th><th>", o->f);
-		html_text(o->f, prev_name);
-		fputs("</th><th>+/-</th></tr>\n", o->f);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct count_row *r = &rows[i];
-		if (r->missing) {
-			util_strlcpy(c1, "not entered", sizeof c1);
-			util_strlcpy(c2, "not entered", sizeof c2);
-			util_strlcpy(chg, "n/a", sizeof chg);
-		} else {
-			snprintf(c1, sizeof c1, "%lld", r->cur);
-			snprintf(c2, sizeof c2, "%lld", r->prev);
-			regreport_change(r->cur, r->prev, chg, sizeof chg);
-		}
-		switch (o->fmt) {
-		case FMT_MD:
-			fprintf(o->f, "| %s | ", r->id);
-			md_cell(o->f, r->label);
-			fprintf(o->f, " | %s | %s | %s |\n", c1, c2, chg);
-			break;
-		case FMT_CSV:
-			csv_cell(o->f, r->id);
-			fputc(',', o->f);
-			csv_cell(o->f, r->label);
-			fprintf(o->f, ",%s,%s,%s\n", r->missing ? "" : c1, r->missing ? "" : c2, chg);
-			break;
-		case FMT_JSON:
-			fputs(o->items ? ",{\"id\":" : "{\"id\":", o->f);
-			json_write_str(o->f, r->id);
-			fputs(",\"item\":", o->f);
-			json_write_str(o->f, r->label);
-			if (r->missing)
-				fputs(",\"value\":null,\"previous\":null,\"change\":null}", o->f);
-			else {
-				fprintf(o->f, ",\"value\":%lld,\"previous\":%lld,\"change\":", r->cur,
-					r->prev);
-				json_write_str(o->f, chg);
-				fputc('}', o->f);
-			}
-			break;
-		case FMT_HTML:
-			fputs("<tr><td>", o->f);
-			html_text(o->f, r->id);
-			fputs("</td><td>", o->f);
-			html_text(o->f, r->label);
-			fprintf(o->f, "</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", c1, c2, chg);
-			break;
-		}
-		o->items++;
-	}
-	if (o->fmt == FMT_HTML)
-		fputs("</table>\n", o->f);
-	else if (o->fmt == FMT_MD)
-		fputc('\n', o->f);
-}
-
-/* A table of text cells: the first row is the header.  CSV rows are
- * "SECTION,cell,cell...". */
-static void text_table(struct out *o, const char *name, const char *const *cells, size_t ncols,
-		       size_t nrows)
-{
-	for (size_t r = 0; r < nrows; r++) {
-		const char *const *row = cells + r * ncols;
+	for (size_t r = 0; r < t->nrows; r++) {
+		const char *const *row = t->cells + r * t->ncols;
 		switch (o->fmt) {
 		case FMT_MD:
 			fputc('|', o->f);
-			for (size_t c = 0; c < ncols; c++) {
+			for (size_t c = 0; c < t->ncols; c++) {
 				fputc(' ', o->f);
-				md_cell(o->f, row[c]);
+				md_cell(o->f, row[c] ? row[c] : "not entered");
 				fputs(" |", o->f);
 			}
 			fputc('\n', o->f);
 			if (r == 0) {
 				fputc('|', o->f);
-				for (size_t c = 0; c < ncols; c++)
-					fputs(c ? "---:|" : "---|", o->f);
+				for (size_t c = 0; c < t->ncols; c++)
+					fputs(c < t->left ? "---|" : "---:|", o->f);
 				fputc('\n', o->f);
 			}
 			break;
 		case FMT_CSV:
-			csv_cell(o->f, o->sec_id);
-			for (size_t c = 0; c < ncols; c++) {
-				fputc(',', o->f);
-				csv_cell(o->f, row[c]);
+			if (counts && r == 0)
+				break;
+			if (!counts)
+				csv_cell(o->f, o->sec_id);
+			for (size_t c = 0; c < t->ncols; c++) {
+				if (c > 0 || !counts)
+					fputc(',', o->f);
+				csv_cell(o->f, row[c] ? row[c] : "");
 			}
 			fputc('\n', o->f);
 			break;
 		case FMT_JSON:
+			if (counts) {
+				if (r == 0)
+					break;
+				fputs(o->items ? ",{\"id\":" : "{\"id\":", o->f);
+				json_write_str(o->f, row[0]);
+				fputs(",\"item\":", o->f);
+				json_write_str(o->f, row[1]);
+				if (row[2] == NULL) {
+					fputs(",\"value\":null,\"previous\":null,\"change\":null}", o->f);
+				} else {
+					fprintf(o->f, ",\"value\":%s,\"previous\":%s,\"change\":", row[2],
+						row[3]);
+					json_write_str(o->f, row[4]);
+					fputc('}', o->f);
+				}
+				o->items++;
+				break;
+			}
 			if (r == 0) {
 				fputs(o->items ? ",{\"table\":" : "{\"table\":", o->f);
-				json_write_str(o->f, name);
+				json_write_str(o->f, t->name);
 				fputs(",\"columns\":[", o->f);
 			} else {
 				fputs(r == 1 ? "],\"rows\":[[" : ",[", o->f);
 			}
-			for (size_t c = 0; c < ncols; c++) {
+			for (size_t c = 0; c < t->ncols; c++) {
 				if (c)
 					fputc(',', o->f);
 				json_write_str(o->f, row[c]);
@@ -296,22 +255,63 @@ static void text_table(struct out *o, const char *name, const char *const *cells
 			if (r == 0)
 				fputs("<table border=\"1\">\n", o->f);
 			fputs("<tr>", o->f);
-			for (size_t c = 0; c < ncols; c++) {
+			for (size_t c = 0; c < t->ncols; c++) {
 				fputs(r == 0 ? "<th>" : "<td>", o->f);
-				html_text(o->f, row[c]);
+				html_text(o->f, row[c] ? row[c] : "not entered");
 				fputs(r == 0 ? "</th>" : "</td>", o->f);
 			}
 			fputs("</tr>\n", o->f);
 			break;
 		}
 	}
-	if (o->fmt == FMT_JSON)
-		fputs(nrows > 1 ? "]}" : "],\"rows\":[]}", o->f);
-	else if (o->fmt == FMT_HTML)
+	if (o->fmt == FMT_JSON && !counts) {
+		fputs(t->nrows > 1 ? "]}" : "],\"rows\":[]}", o->f);
+		o->items++;
+	} else if (o->fmt == FMT_HTML) {
 		fputs("</table>\n", o->f);
-	else if (o->fmt == FMT_MD)
+	} else if (o->fmt == FMT_MD) {
 		fputc('\n', o->f);
-	o->items++;
+	}
+}
+
+/* A table of counts: id, item, this period, previous period, +/-. */
+struct count_row {
+	const char *id, *label;
+	long long cur, prev;
+	int missing; /* hand-entered and not given */
+};
+
+static void counts_table(struct out *o, const struct count_row *rows, size_t n,
+			 const char *cur_name, const char *prev_name)
+{
+	const char **cells = calloc((n + 1) * 5, sizeof *cells);
+	char (*nums)[3][32] = calloc(n + 1, sizeof *nums);
+
+	if (cells != NULL && nums != NULL) {
+		cells[0] = "#";
+		cells[1] = "Item";
+		cells[2] = cur_name;
+		cells[3] = prev_name;
+		cells[4] = "+/-";
+		for (size_t i = 0; i < n; i++) {
+			const struct count_row *r = &rows[i];
+			const char **row = cells + (i + 1) * 5;
+			row[0] = r->id;
+			row[1] = r->label;
+			row[4] = "n/a";
+			if (r->missing)
+				continue;
+			snprintf(nums[i][0], sizeof nums[i][0], "%lld", r->cur);
+			snprintf(nums[i][1], sizeof nums[i][1], "%lld", r->prev);
+			regreport_change(r->cur, r->prev, nums[i][2], sizeof nums[i][2]);
+			row[2] = nums[i][0];
+			row[3] = nums[i][1];
+			row[4] = nums[i][2];
+		}
+		table_print(o, &(struct table){ NULL, 5, n + 1, cells, 2 });
+	}
+	free(cells);
+	free(nums);
 }
 
 /* A labelled free-text field. */
@@ -422,30 +422,36 @@ static long long sum_values(const struct stats_values *v)
 
 /* ---------------------------------------------------------------- reports */
 
-static void period_meta(const struct regreport_period *cur, const struct regreport_period *prev,
-			char *a, char *b, size_t len)
+/* The title and what every report lists under it; recipient NULL: none. */
+static void report_begin(struct out *o, const char *title, const struct manual *m,
+			 const struct regreport_period *cur, const struct regreport_period *prev,
+			 const char *recipient)
 {
-	snprintf(a, len, "%s – %s (%s)", cur->first, cur->last, cur->name);
-	snprintf(b, len, "%s – %s (%s)", prev->first, prev->last, prev->name);
+	char pc[96], pp[96], due[32];
+	const char *meta[] = {
+		"provider", m->provider[0] ? m->provider : "(not entered)",
+		"period", pc,
+		"previous period", pp,
+		"due", due,
+		"recipient", recipient,
+	};
+
+	snprintf(pc, sizeof pc, "%s – %s (%s)", cur->first, cur->last, cur->name);
+	snprintf(pp, sizeof pp, "%s – %s (%s)", prev->first, prev->last, prev->name);
+	snprintf(due, sizeof due, "before %s", cur->due);
+	doc_begin(o, title, meta, recipient != NULL ? 10 : 8);
 }
 
 static void report_annual(struct out *o, const struct manual *m,
 			  const struct regreport_period *cur, const struct regreport_period *prev,
 			  const struct period_data *c, const struct period_data *p)
 {
-	char pc[96], pp[96], due[32], title[128];
-	const char *meta[10];
+	char title[128];
 
-	period_meta(cur, prev, pc, pp, sizeof pc);
-	snprintf(due, sizeof due, "before %s", cur->due);
 	snprintf(title, sizeof title, "Báo cáo tình hình thư điện tử rác năm %s "
 		 "(annual spam email report, Decree 91/2020)", cur->name);
-	meta[0] = "provider"; meta[1] = m->provider[0] ? m->provider : "(not entered)";
-	meta[2] = "period"; meta[3] = pc;
-	meta[4] = "previous period"; meta[5] = pp;
-	meta[6] = "due"; meta[7] = due;
-	meta[8] = "recipient"; meta[9] = "Authority of Information Security (Cục An toàn thông tin)";
-	doc_begin(o, title, meta, 10);
+	report_begin(o, title, m, cur, prev,
+		     "Authority of Information Security (Cục An toàn thông tin)");
 
 	section(o, "1", "Traffic (Lưu lượng)");
 	{
@@ -511,18 +517,11 @@ static void report_form1(struct out *o, const struct manual *m,
 		"Requests processed (Số yêu cầu đã xử lý)",
 		"Not processable, force majeure (Không xử lý được do bất khả kháng)",
 	};
-	char pc[96], pp[96], due[32], title[160];
-	const char *meta[8];
+	char title[160];
 
-	period_meta(cur, prev, pc, pp, sizeof pc);
-	snprintf(due, sizeof due, "before %s", cur->due);
 	snprintf(title, sizeof title, "Mẫu số 1: Báo cáo định kỳ 6 tháng của nhà cung cấp dịch vụ "
 		 "quảng cáo bằng thư điện tử, %s", cur->name);
-	meta[0] = "provider"; meta[1] = m->provider[0] ? m->provider : "(not entered)";
-	meta[2] = "period"; meta[3] = pc;
-	meta[4] = "previous period"; meta[5] = pp;
-	meta[6] = "due"; meta[7] = due;
-	doc_begin(o, title, meta, 8);
+	report_begin(o, title, m, cur, prev, NULL);
 
 	section(o, "1", "Revenue and growth (Doanh thu và tăng trưởng)");
 	text_field(o, "Revenue (Doanh thu)", m->revenue);
@@ -552,7 +551,7 @@ static void report_form1(struct out *o, const struct manual *m,
 				cells[r * 4 + 3] = nums[r][2];
 				r++;
 			}
-			text_table(o, "customers", cells, 4, r);
+			table_print(o, &(struct table){ "customers", 4, r, cells, 1 });
 		}
 		free(cells);
 		free(nums);
@@ -598,7 +597,7 @@ static void report_form1(struct out *o, const struct manual *m,
 			snprintf(nums[s][3], 24, "%lld", tot);
 			cells[(s + 1) * 6 + 5] = nums[s][3];
 		}
-		text_table(o, "optout", cells, 6, 5);
+		table_print(o, &(struct table){ "optout", 6, 5, cells, 1 });
 		/* the reasons of the requests that could not be processed */
 		{
 			size_t n = c->reasons.n;
@@ -612,7 +611,7 @@ static void report_form1(struct out *o, const struct manual *m,
 					rc[(i + 1) * 2] = c->reasons.v[i].name;
 					rc[(i + 1) * 2 + 1] = num[i];
 				}
-				text_table(o, "optout_reasons", rc, 2, n + 1);
+				table_print(o, &(struct table){ "optout_reasons", 2, n + 1, rc, 1 });
 			}
 			free(rc);
 			free(num);
@@ -630,18 +629,11 @@ static void report_form3(struct out *o, const struct manual *m,
 			 const struct regreport_period *cur, const struct regreport_period *prev,
 			 const struct period_data *c, const struct period_data *p)
 {
-	char pc[96], pp[96], due[32], title[160];
-	const char *meta[8];
+	char title[160];
 
-	period_meta(cur, prev, pc, pp, sizeof pc);
-	snprintf(due, sizeof due, "before %s", cur->due);
 	snprintf(title, sizeof title, "Mẫu số 3: Báo cáo định kỳ 6 tháng của nhà cung cấp dịch vụ "
 		 "tin nhắn qua mạng Internet — thư rác, %s", cur->name);
-	meta[0] = "provider"; meta[1] = m->provider[0] ? m->provider : "(not entered)";
-	meta[2] = "period"; meta[3] = pc;
-	meta[4] = "previous period"; meta[5] = pp;
-	meta[6] = "due"; meta[7] = due;
-	doc_begin(o, title, meta, 8);
+	report_begin(o, title, m, cur, prev, NULL);
 	section(o, "1", "Spam (Thư rác)");
 	{
 		long long dc = V(c, "msg.tag") + V(c, "msg.quarantine") + V(c, "msg.reject");

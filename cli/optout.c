@@ -3,7 +3,6 @@
  * mail from an advertiser to a recipient who opted out of it (or of all
  * advertising) before the message arrived.  Every argument is checked before
  * Redis is touched. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,40 +29,18 @@ struct oo_opts {
 
 static int oo_parse(int argc, char **argv, struct oo_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "advertiser", required_argument, NULL, 'a' },
-		{ "all", no_argument, NULL, 'A' },
-		{ "channel", required_argument, NULL, 'C' },
-		{ "at", required_argument, NULL, 't' },
-		{ "source", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "config", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_opt opts[] = {
+		{ "advertiser", &o->advertiser, NULL },
+		{ "all", NULL, &o->all },
+		{ "channel", &o->channel, NULL },
+		{ "at", &o->at, NULL },
+		{ "source", &o->source, NULL },
+		{ NULL, NULL, NULL },
 	};
-	int ch;
 
 	memset(o, 0, sizeof *o);
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'a': o->advertiser = optarg; break;
-		case 'A': o->all = 1; break;
-		case 'C': o->channel = optarg; break;
-		case 't': o->at = optarg; break;
-		case 's': o->source = optarg; break;
-		case 'j': case 'c': break;
-		case ':':
-			cli_err("optout %s: option %s needs a value", argv[0], argv[optind - 1]);
-			return -1;
-		default:
-			cli_err("optout %s: unknown option '%s'", argv[0], argv[optind - 1]);
-			return -1;
-		}
-	}
-	o->npos = argc - optind;
-	o->pos = argv + optind;
-	return 0;
+	o->npos = cli_parse_opts(argc, argv, "optout", opts, &o->pos);
+	return o->npos < 0 ? -1 : 0;
 }
 
 static int oo_time(const char *what, const char *text, int64_t *out)
@@ -338,18 +315,13 @@ static int oo_list(struct cli *cli, int argc, char **argv)
 
 int cli_cmd_optout(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2) {
-		cli_err("usage: chanrac optout add|confirm|list|del ...");
-		return CLI_BADINPUT;
-	}
-	if (strcmp(argv[1], "add") == 0)
-		return oo_add(cli, argc - 1, argv + 1);
-	if (strcmp(argv[1], "confirm") == 0)
-		return oo_confirm(cli, argc - 1, argv + 1);
-	if (strcmp(argv[1], "list") == 0)
-		return oo_list(cli, argc - 1, argv + 1);
-	if (strcmp(argv[1], "del") == 0)
-		return oo_del(cli, argc - 1, argv + 1);
-	cli_err("optout: unknown subcommand '%s' (add, confirm, list, del)", argv[1]);
-	return CLI_BADINPUT;
+	static const struct cli_sub subs[] = {
+		{ "add", oo_add },
+		{ "confirm", oo_confirm },
+		{ "list", oo_list },
+		{ "del", oo_del },
+		{ NULL, NULL },
+	};
+
+	return cli_run_sub(cli, argc, argv, subs);
 }

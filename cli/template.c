@@ -2,7 +2,6 @@
  * (lib/template.h).  A template is the fingerprint of a stored message's visible
  * text; the engine's TEMPLATE rule fires on messages similar to one.  Every
  * argument is checked before Redis is touched. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,6 @@
 #include "template.h"
 #include "util.h"
 
-cr_kv *cli_kv_open(struct cli *cli, int *exit_code)
-{
-	char err[512];
-	cr_kv *kv = kv_open(cli->conf, 0, err, sizeof err);
-
-	if (kv == NULL) {
-		cli_err("%s", err);
-		*exit_code = CLI_BADINPUT;
-	}
-	return kv;
-}
-
 struct tpl_opts {
 	const char *reason;
 	const char *source;
@@ -36,34 +23,15 @@ struct tpl_opts {
 
 static int tpl_parse(int argc, char **argv, struct tpl_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "source", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "config", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_opt opts[] = {
+		{ "reason", &o->reason, NULL },
+		{ "source", &o->source, NULL },
+		{ NULL, NULL, NULL },
 	};
-	int ch;
 
 	memset(o, 0, sizeof *o);
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'r': o->reason = optarg; break;
-		case 's': o->source = optarg; break;
-		case 'j': case 'c': break;
-		case ':':
-			cli_err("template %s: option %s needs a value", argv[0], argv[optind - 1]);
-			return -1;
-		default:
-			cli_err("template %s: unknown option '%s'", argv[0], argv[optind - 1]);
-			return -1;
-		}
-	}
-	o->npos = argc - optind;
-	o->pos = argv + optind;
-	return 0;
+	o->npos = cli_parse_opts(argc, argv, "template", opts, &o->pos);
+	return o->npos < 0 ? -1 : 0;
 }
 
 static void tpl_json(FILE *f, const struct template_info *t)
@@ -250,16 +218,12 @@ static int tpl_list(struct cli *cli, int argc, char **argv)
 
 int cli_cmd_template(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2) {
-		cli_err("usage: chanrac template add|del|list ...");
-		return CLI_BADINPUT;
-	}
-	if (strcmp(argv[1], "add") == 0)
-		return tpl_add(cli, argc - 1, argv + 1);
-	if (strcmp(argv[1], "del") == 0)
-		return tpl_del(cli, argc - 1, argv + 1);
-	if (strcmp(argv[1], "list") == 0)
-		return tpl_list(cli, argc - 1, argv + 1);
-	cli_err("template: unknown subcommand '%s' (add, del, list)", argv[1]);
-	return CLI_BADINPUT;
+	static const struct cli_sub subs[] = {
+		{ "add", tpl_add },
+		{ "del", tpl_del },
+		{ "list", tpl_list },
+		{ NULL, NULL },
+	};
+
+	return cli_run_sub(cli, argc, argv, subs);
 }
