@@ -18,6 +18,9 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 # libspf2, libmilter and libunistring ship no .pc file on Debian 12.
 EXTRA_LIBS := -lspf2 -lunistring -lm
 MILTER_LIBS := -lmilter -lpthread
+# the CLI alone reads JSON (postqueue -j)
+CLI_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
+CLI_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral
@@ -58,9 +61,11 @@ $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(CLI_SRC:%.c=$(BUILD)/%.o): ALL_CFLAGS += $(CLI_CFLAGS)
+
 $(BUILD)/bin/chanrac: $(CLI_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CLI_LIBS) $(EXTRA_LIBS)
 
 $(BUILD)/bin/chanrac-rbld: $(RBL_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
 	@mkdir -p $(dir $@)

@@ -1,7 +1,7 @@
 /* cli/postfix: running postsuper and postqueue for the operator (cli/postfix.h).
  * Commands are exec'd directly (posix_spawnp, no shell), queue ids are letters
- * and digits only, and postqueue -j's JSON lines are read with a small bounded
- * parser that takes the few fields chanrac lists. */
+ * and digits only, and postqueue -j's JSON lines are read with jansson (lines
+ * longer than POSTFIX_LINE_MAX skipped), keeping the few fields chanrac lists. */
 #include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "cli.h"
 #include "postfix.h"
@@ -162,275 +164,57 @@ int postfix_delete(const char *what, const char *config_dir, char **ids, size_t 
 	return postfix_postsuper(what, config_dir, "-d", ids, n, "hold");
 }
 
-/* ---- postqueue -j: one JSON object per message (postqueue(1), Postfix >= 3.1) */
+/* ---- postqueue -j: one JSON object per message (postqueue(1), Postfix >= 3.1),
+ * read with jansson */
 
-struct jp {
-	const char *p, *end;
-};
-
-static void jp_ws(struct jp *j)
+/* A string member copied into out, truncated to cap - 1 bytes at a character
+ * boundary; "" when absent or not a string. */
+static void copy_member(json_t *obj, const char *key, char *out, size_t cap)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
-		j->p++;
-}
+	json_t *v = json_object_get(obj, key);
+	const char *str = json_is_string(v) ? json_string_value(v) : NULL;
+	size_t n = str != NULL ? json_string_length(v) : 0;
 
-static int jp_hex4(struct jp *j, unsigned *out)
-{
-	unsigned v = 0;
-
-	if (j->end - j->p < 4)
-		return -1;
-	for (int i = 0; i < 4; i++) {
-		char c = *j->p++;
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)str[n] & 0xc0) == 0x80)
+			n--;
 	}
-	*out = v;
-	return 0;
+	if (n > 0)
+		memcpy(out, str, n);
+	out[n] = '\0';
 }
 
-/* A string at j->p (the opening quote), decoded into out (truncated to cap - 1
- * bytes, NUL-terminated; out NULL = skip). */
-static int jp_string(struct jp *j, char *out, size_t cap)
+static int postfix_msg_parse(const char *line, size_t len, struct postfix_msg *m)
 {
-	size_t n = 0;
-
-	if (j->p >= j->end || *j->p != '"')
-		return -1;
-	j->p++;
-	while (j->p < j->end && *j->p != '"') {
-		char buf[4];
-		size_t bl = 1;
-		unsigned c = (unsigned char)*j->p++;
-
-		if (c == '\\') {
-			if (j->p >= j->end)
-				return -1;
-			c = (unsigned char)*j->p++;
-			switch (c) {
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
-			case '"': case '\\': case '/': break;
-			case 'u':
-				if (jp_hex4(j, &c) != 0)
-					return -1;
-				if (c >= 0xD800 && c <= 0xDBFF && j->end - j->p >= 6 && j->p[0] == '\\' &&
-				    j->p[1] == 'u') {
-					unsigned lo;
-					j->p += 2;
-					if (jp_hex4(j, &lo) != 0)
-						return -1;
-					c = lo >= 0xDC00 && lo <= 0xDFFF
-						    ? 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00)
-						    : 0xFFFD;
-				} else if (c >= 0xD800 && c <= 0xDFFF) {
-					c = 0xFFFD;
-				}
-				break;
-			default:
-				return -1;
-			}
-			if (c < 0x80) {
-				buf[0] = (char)c;
-			} else if (c < 0x800) {
-				buf[0] = (char)(0xC0 | (c >> 6));
-				buf[1] = (char)(0x80 | (c & 0x3F));
-				bl = 2;
-			} else if (c < 0x10000) {
-				buf[0] = (char)(0xE0 | (c >> 12));
-				buf[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-				buf[2] = (char)(0x80 | (c & 0x3F));
-				bl = 3;
-			} else {
-				buf[0] = (char)(0xF0 | (c >> 18));
-				buf[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-				buf[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-				buf[3] = (char)(0x80 | (c & 0x3F));
-				bl = 4;
-			}
-		} else {
-			buf[0] = (char)c;
-		}
-		if (out != NULL && n + bl < cap) {
-			memcpy(out + n, buf, bl);
-			n += bl;
-		}
-	}
-	if (j->p >= j->end)
-		return -1;
-	j->p++;
-	if (out != NULL && cap > 0)
-		out[n] = '\0';
-	return 0;
-}
-
-static int jp_value(struct jp *j, int depth);
-
-/* { "key": value, ... } or [ value, ... ]: each member passed to member() when
- * given (an object: with its key), else skipped. */
-typedef int (*jp_member_fn)(struct jp *j, void *ud, const char *key, int depth);
-
-static int jp_container(struct jp *j, int depth, jp_member_fn member, void *ud)
-{
-	char open, close, key[64];
-
-	if (depth > POSTFIX_JSON_DEPTH || j->p >= j->end)
-		return -1;
-	open = *j->p;
-	if (open != '{' && open != '[')
-		return -1;
-	close = open == '{' ? '}' : ']';
-	j->p++;
-	jp_ws(j);
-	if (j->p < j->end && *j->p == close) {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		key[0] = '\0';
-		jp_ws(j);
-		if (open == '{') {
-			if (jp_string(j, key, sizeof key) != 0)
-				return -1;
-			jp_ws(j);
-			if (j->p >= j->end || *j->p != ':')
-				return -1;
-			j->p++;
-			jp_ws(j);
-		}
-		if (member != NULL ? member(j, ud, key, depth + 1) != 0 : jp_value(j, depth + 1) != 0)
-			return -1;
-		jp_ws(j);
-		if (j->p >= j->end)
-			return -1;
-		if (*j->p == close) {
-			j->p++;
-			return 0;
-		}
-		if (*j->p != ',')
-			return -1;
-		j->p++;
-	}
-}
-
-static int jp_number(struct jp *j, int64_t *out)
-{
-	const char *s = j->p;
-	int64_t v = 0;
-	int neg = 0, digits = 0;
-
-	if (j->p < j->end && *j->p == '-') {
-		neg = 1;
-		j->p++;
-	}
-	for (; j->p < j->end && *j->p >= '0' && *j->p <= '9'; j->p++, digits++)
-		if (v < INT64_MAX / 10)
-			v = v * 10 + (*j->p - '0');
-	/* a fraction or exponent is skipped: postqueue's numbers are integers */
-	while (j->p < j->end && *j->p != '\0' &&
-	       (strchr(".eE+-", *j->p) != NULL || (*j->p >= '0' && *j->p <= '9')))
-		j->p++;
-	if (digits == 0) {
-		j->p = s;
-		return -1;
-	}
-	if (out != NULL)
-		*out = neg ? -v : v;
-	return 0;
-}
-
-static int jp_literal(struct jp *j, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
-		return -1;
-	j->p += n;
-	return 0;
-}
-
-static int jp_value(struct jp *j, int depth)
-{
-	if (j->p >= j->end)
-		return -1;
-	switch (*j->p) {
-	case '"': return jp_string(j, NULL, 0);
-	case '{': case '[': return jp_container(j, depth, NULL, NULL);
-	case 't': return jp_literal(j, "true");
-	case 'f': return jp_literal(j, "false");
-	case 'n': return jp_literal(j, "null");
-	default: return jp_number(j, NULL);
-	}
-}
-
-/* a recipient object: {"address": ..., "delay_reason": ...} */
-static int jp_rcpt_member(struct jp *j, void *ud, const char *key, int depth)
-{
-	struct postfix_msg *m = ud;
-
-	if (strcmp(key, "address") == 0 && m->nrcpt < POSTFIX_RCPT_KEEP && j->p < j->end &&
-	    *j->p == '"')
-		return jp_string(j, m->rcpt[m->nrcpt], sizeof m->rcpt[m->nrcpt]);
-	return jp_value(j, depth);
-}
-
-/* an element of "recipients" */
-static int jp_rcpt(struct jp *j, void *ud, const char *key, int depth)
-{
-	struct postfix_msg *m = ud;
-	int rc;
-
-	(void)key;
-	if (j->p >= j->end || *j->p != '{')
-		return jp_value(j, depth);
-	if (m->nrcpt < POSTFIX_RCPT_KEEP)
-		m->rcpt[m->nrcpt][0] = '\0';
-	rc = jp_container(j, depth, jp_rcpt_member, m);
-	m->nrcpt++;
-	return rc;
-}
-
-static int jp_msg_member(struct jp *j, void *ud, const char *key, int depth)
-{
-	struct postfix_msg *m = ud;
-	int str = j->p < j->end && *j->p == '"';
-
-	if (str && strcmp(key, "queue_id") == 0)
-		return jp_string(j, m->queue_id, sizeof m->queue_id);
-	if (str && strcmp(key, "queue_name") == 0)
-		return jp_string(j, m->queue_name, sizeof m->queue_name);
-	if (str && strcmp(key, "sender") == 0)
-		return jp_string(j, m->sender, sizeof m->sender);
-	if (strcmp(key, "arrival_time") == 0 && j->p < j->end && *j->p != '"' && *j->p != '{' &&
-	    *j->p != '[')
-		return jp_number(j, &m->arrival);
-	if (strcmp(key, "recipients") == 0 && j->p < j->end && *j->p == '[')
-		return jp_container(j, depth, jp_rcpt, m);
-	return jp_value(j, depth);
-}
-
-int postfix_msg_parse(const char *line, size_t len, struct postfix_msg *m)
-{
-	struct jp j = { line, line + len };
+	json_t *root, *rcpts, *arrival;
+	size_t i;
 
 	memset(m, 0, sizeof *m);
-	jp_ws(&j);
-	if (j.p >= j.end || *j.p != '{' || jp_container(&j, 0, jp_msg_member, m) != 0)
+	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+	if (root == NULL)
 		return -1;
-	jp_ws(&j);
-	if (j.p != j.end || m->queue_id[0] == '\0')
+	if (!json_is_object(root)) {
+		json_decref(root);
 		return -1;
-	return 0;
+	}
+	copy_member(root, "queue_id", m->queue_id, sizeof m->queue_id);
+	copy_member(root, "queue_name", m->queue_name, sizeof m->queue_name);
+	copy_member(root, "sender", m->sender, sizeof m->sender);
+	arrival = json_object_get(root, "arrival_time");
+	if (json_is_integer(arrival))
+		m->arrival = (int64_t)json_integer_value(arrival);
+	rcpts = json_object_get(root, "recipients");
+	if (json_is_array(rcpts)) {
+		m->nrcpt = json_array_size(rcpts);
+		for (i = 0; i < m->nrcpt && i < POSTFIX_RCPT_KEEP; i++) {
+			json_t *r = json_array_get(rcpts, i);
+			if (json_is_object(r))
+				copy_member(r, "address", m->rcpt[i], sizeof m->rcpt[i]);
+		}
+	}
+	json_decref(root);
+	return m->queue_id[0] != '\0' ? 0 : -1;
 }
 
 int postfix_queue_read(const char *what, const char *config_dir, const char *queue_name,

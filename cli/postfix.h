@@ -53,9 +53,4 @@ typedef int (*postfix_msg_fn)(void *ud, const struct postfix_msg *m);
 int postfix_queue_read(const char *what, const char *config_dir, const char *queue_name,
 		       postfix_msg_fn fn, void *ud);
 
-/* Parses one line of postqueue -j into m: 0, or -1 if it is not a JSON object
- * with a string queue_id (exposed for the parser's own sake: bounded, never
- * reads past len). */
-int postfix_msg_parse(const char *line, size_t len, struct postfix_msg *m);
-
 #endif

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config
-libhiredis-dev libldns-dev libspf2-dev check libinih-dev libidn2-dev
+libhiredis-dev libldns-dev libspf2-dev check libinih-dev libidn2-dev libjansson-dev
 libpsl-dev publicsuffix libunistring-dev libmilter-dev libopendkim-dev
 redis-server redis-tools postfix rbldnsd dnsperf swaks miltertest
 ldnsutils knot-dnsutils dnsutils python3 procps iproute2 groff-base man-db
