@@ -145,6 +145,14 @@ const struct conf_key conf_keys[] = {
 	{ "outbound", "hold_score", CONF_STR, "8", 0, 0 },
 	/* end [outbound] */
 
+	/* [r8]: R8, opt-out confirmations on outbound mail (engine_r8.c); the weight is
+	 * checked by engine_new */
+	{ "r8", "enabled", CONF_BOOL, "yes", 0, 0 },
+	{ "r8", "weight", CONF_STR, "3", 0, 0 },
+	{ "r8", "once_window", CONF_DURATION, "30d", SEC(60), SEC(366 * 86400) },
+	{ "r8", "max_delay", CONF_DURATION, "1h", SEC(0), SEC(31 * 86400) },
+	/* end [r8] */
+
 	/* [dnsbl NAME]: one DNSBL zone the engine queries (NAME = the DNS zone) */
 	{ "dnsbl *", "type", CONF_STR, "ip", 0, 0 },
 	{ "dnsbl *", "rule", CONF_STR, NULL, 0, 0 },

@@ -180,7 +180,8 @@ cr_engine *engine_new(const cr_conf *conf, char *err, size_t errlen)
 	    load_authserv_id(e, conf, err, errlen) != 0 || load_limits(e, conf) != 0 ||
 	    engine_zones_load(e, conf, err, errlen) != 0 ||
 	    engine_advert_load(e, conf, err, errlen) != 0 ||
-	    engine_state_load(e, conf, err, errlen) != 0)
+	    engine_state_load(e, conf, err, errlen) != 0 ||
+	    engine_r8_load(e, conf, err, errlen) != 0)
 		goto fail;
 
 	e->cache = dnsq_cache_new((size_t)conf_int(conf, "engine", "dns_cache_size"),
@@ -211,6 +212,7 @@ void engine_free(cr_engine *e)
 		return;
 	engine_advert_free(e);
 	engine_state_free(e);
+	engine_r8_free(e);
 	engine_zones_free(e);
 	dnsq_ctx_free(e->dns);
 	dnsq_cache_free(e->cache);
@@ -550,6 +552,7 @@ static const engine_check_fn outbound_checks[] = {
 	add_parse_limit,
 	engine_template_score,
 	engine_advert_outbound, /* no hit: advertising and its template id, for stats */
+	engine_r8_score, /* R8: after the advertising detection, before the hold */
 	engine_outbound_score, /* last: holds on the score so far */
 	NULL,
 };

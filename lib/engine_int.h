@@ -85,6 +85,7 @@ struct cr_engine {
 	struct engine_advert_conf adv;
 	dkimcheck *dkim;           /* NULL when [advert] dkim = no */
 	struct engine_state *state; /* Redis-backed rules (engine_state.c) */
+	struct engine_r8 *r8;       /* R8 on outbound mail (engine_r8.c) */
 };
 
 /* One DNSBL lookup of a message. */
@@ -213,6 +214,13 @@ void engine_template_score(struct engine_run *r);
 int engine_text_fingerprint(struct engine_run *r);
 void engine_optout_frequency_score(struct engine_run *r); /* after engine_advert_score */
 void engine_outbound_score(struct engine_run *r);         /* last of outbound_checks */
+/* engine_r8.c: R8, opt-out confirmations on outbound mail (after
+ * engine_advert_outbound, which sets r->adv_is; before engine_outbound_score, so
+ * its weight counts toward the hold). */
+int engine_r8_load(cr_engine *e, const cr_conf *conf, char *err, size_t errlen);
+void engine_r8_free(cr_engine *e);
+void engine_r8_score(struct engine_run *r);
+
 /* Before the action is chosen: adds the per-recipient score all recipients share. */
 void engine_rcpt_settle(struct engine_run *r);
 /* After: per-recipient rejects, the outbound hold; returns the message action. */

@@ -8,7 +8,8 @@
 # `chanrac outbound release` lets the next message go), Redis down (rules skipped,
 # verdict degraded, no reject), and the CLI's bad-input handling (exit 2, nothing
 # changed) and store-unavailable exit 3; R5's legacy same-content limit in a
-# second chanrac-milter (same_content_max = 1).
+# second chanrac-milter (same_content_max = 1); R8 (a second opt-out confirmation
+# from one submission user to one recipient).
 . "$(dirname "$0")/../lib.sh"
 
 LUA=$ROOT/tests/integration/milter
@@ -340,6 +341,26 @@ expect_eq "outbound: after release the message is accepted" "accept" "$(field OU
 expect_rc "outbound release of a user not held: exit 1" 1 cr outbound release sender1
 send OUT6 sales@sender.test y@example.org "hello" "$T/plain.txt" sender2
 expect_eq "outbound: another user is not held" "no" "$(field OUT6 quarantine)"
+
+# ---- R8: opt-out confirmations on outbound mail ----------------------------------------
+cat >"$T/confirm.txt" <<'EOF2'
+Kính gửi quý khách,
+Chúng tôi xác nhận đã nhận yêu cầu hủy đăng ký của quý khách lúc 08:00 ngày 30/11/2026.
+Thư quảng cáo ngừng gửi đến địa chỉ này từ 08:05 ngày 30/11/2026.
+EOF2
+# the whole X-Chanrac-Report of QID, unfolded
+report() { awk '/^# report: /{p=1} p' "$T/$1.out" | tr -s '\n\t' ' '; }
+send R8A cskh@sender.test khach@example.org "Unsubscribe confirmation" "$T/confirm.txt" sender3
+case "$(report R8A)" in *R8=*) not_ok "R8: a first, complete confirmation passes ($(report R8A))" ;;
+*) ok "R8: a first, complete confirmation passes" ;; esac
+expect_eq "R8: the confirmation is counted" "1" "$(rc zcard cr:r8:sender3:khach@example.org)"
+send R8B cskh@sender.test khach@example.org "Unsubscribe confirmation" "$T/confirm.txt" sender3
+case "$(report R8B)" in
+*"R8=3 (opt-out confirmation (Subject): not the first: confirmation 2 to khach@example.org from user sender3 within 2592000s)"*)
+	ok "R8: a second confirmation to the same recipient is reported" ;;
+*) not_ok "R8: a second confirmation is reported (report: $(report R8B))" ;;
+esac
+check "R8: the log line names R8" grep -qE 'R8B: .*rules=[^ ]*R8=3' "$T/milter.log"
 
 # ---- bad input: exit 2, nothing changed ----------------------------------------------
 before=$(rc --scan | sort | md5sum)

@@ -61,6 +61,7 @@ as responder list del 192.0.2.1 --list spam-ip >"$T/o" 2>&1; rc=$?
 check "responder: list del refused (exit $rc)" test "$rc" -ne 0
 expect_eq "refused writes changed nothing" "$before" "$(listed)"
 expect_eq "milter: writes its day counters" "1" "$(rcli milter hincrby 'cr:{st}:day:2026-12-01' msg.total 1)"
+expect_eq "milter: writes its R8 confirmation counters" "1" "$(rcli milter zadd 'cr:r8:u1:b@example.vn' 1 m)"
 check "milter: cannot write the reports" refused milter hset 'cr:{rp}:r:1' a b
 check "milter: cannot write the opt-outs" refused milter hset 'cr:{oo}:rec:1' a b
 check "responder: cannot write counters" refused responder hincrby 'cr:{st}:day:2026-12-01' msg.total 1
