@@ -93,15 +93,10 @@ if [ "$HAS_REPORT" = 1 ]; then
 	printf '[report]\ndomain_threshold = %s\nip_threshold = %s\n' "$REPORTERS" "$REPORTERS" >>"$T/chanrac.conf"
 fi
 cr() { "$BIN/chanrac" -c "$T/chanrac.conf" "$@"; }
-"$BIN/chanrac-rbld" -c "$T/chanrac.conf" -f 2>"$T/rbld.log" &
-PIDS+=("$!")
-wait_for 10 sh -c "kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 bl.chanrac.demo SOA | grep -q NOERROR" ||
-	die "chanrac-rbld did not start: $(tail -n 3 "$T/rbld.log")"
-"$BIN/chanrac-milter" -c "$T/chanrac.conf" -f 2>"$T/milter.log" &
-PIDS+=("$!")
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT" || die "chanrac-milter did not start: $(tail -n 3 "$T/milter.log")"
+start_rbld "$T/chanrac.conf" >/dev/null || die "chanrac-rbld did not start: $(tail -n 3 "$T/rbld.log")"
+start_milter "$T/chanrac.conf" >/dev/null || die "chanrac-milter did not start: $(tail -n 3 "$T/milter.log")"
 start_sink >/dev/null || die "smtp-sink did not start"
-start_postfix pf "inet:127.0.0.1:$MPORT" >/dev/null || die "the private Postfix did not start"
+start_postfix pf "$MILTER_ADDR" >/dev/null || die "the private Postfix did not start"
 cat <<EOF
   redis-server    127.0.0.1:$REDIS_PORT   the shared store: lists, reports, statistics
   chanrac-rbld    127.0.0.1:$RBL_PORT    DNS blacklist: bl.chanrac.demo (IPs), dbl.chanrac.demo (domains)
@@ -170,8 +165,7 @@ chanrac CLI. The listing is written to Redis and chanrac-rbld publishes it over
 DNS at once, for every mail server that asks, ours included."
 run cr list add 127.0.0.9 --list spam-ip --reason "demo: known spam source"
 run cr query 127.0.0.9
-wait_for 10 sh -c "kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 +short 9.0.0.127.bl.chanrac.demo A | grep -q 127.0.0" ||
-	die "the listing did not reach chanrac-rbld"
+rbld_listed 9.0.0.127.bl.chanrac.demo || die "the listing did not reach chanrac-rbld"
 echo "  \$ kdig @127.0.0.1 -p $RBL_PORT +short 9.0.0.127.bl.chanrac.demo A TXT"
 kdig @127.0.0.1 -p "$RBL_PORT" +time=1 +retry=0 +short 9.0.0.127.bl.chanrac.demo A | sed 's/^/    /'
 kdig @127.0.0.1 -p "$RBL_PORT" +time=1 +retry=0 +short 9.0.0.127.bl.chanrac.demo TXT | sed 's/^/    /'
@@ -233,7 +227,7 @@ reports to it and the listing follows from them.)"
 	run cr list add giamgia-soc.test --list spam-domain --reason "demo: reported by users"
 fi
 run cr query giamgia-soc.test
-wait_for 10 sh -c "kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 +short giamgia-soc.test.dbl.chanrac.demo A | grep -q 127.0.0" ||
+rbld_listed giamgia-soc.test.dbl.chanrac.demo ||
 	echo "  (giamgia-soc.test is not listed in dbl.chanrac.demo: the next message will not be rejected)"
 say "chanrac-milter remembers \"not listed\" answers for a while ([engine]
 dns_cache_max_neg_ttl: 5 minutes by default, 1 second in this demo). The spammer

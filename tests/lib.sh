@@ -90,6 +90,94 @@ write_conf() {
 }
 # finish: prints nothing more; exits non-zero if any check failed
 finish() { [ "$TEST_FAILED" -eq 0 ]; exit $?; }
+# need_bin NAME...: each $BIN/NAME is built, or not_ok and finish
+need_bin() {
+	local b
+	for b in "$@"; do [ -x "$BIN/$b" ] || { not_ok "$BIN/$b is built"; finish; }; done
+}
+# need_cmd CMD...: each command is installed, or not_ok and finish
+need_cmd() {
+	local c
+	for c in "$@"; do command -v "$c" >/dev/null || { not_ok "$c is installed (contrib/install-deps.sh)"; finish; }; done
+}
+# need_root WHAT: unless root, the test is skipped (one ok line: WHAT needs root)
+need_root() { [ "$(id -u)" = 0 ] || { echo "# skipped: $1 needs root"; ok "skipped (not root)"; finish; }; }
+# conf_get FILE SECTION KEY: the value of KEY in [SECTION] of a chanrac.conf ("" if none)
+conf_get() {
+	awk -v s="[$2]" -v k="$3" '
+		/^[ \t]*\[/ { sec = $0; gsub(/^[ \t]+|[ \t]+$/, "", sec); next }
+		sec == s && $0 ~ "^[ \t]*" k "[ \t]*=" { sub(/^[^=]*=[ \t]*/, ""); sub(/[ \t]+$/, ""); print; exit }' "$1"
+}
+# conf_milter PORT: the [milter] section of the tests behind a private MTA, for
+# write_conf's stdin: listens on inet:PORT@127.0.0.1, runs as nobody, no stats
+conf_milter() { printf '[milter]\nsocket = inet:%s@127.0.0.1\nuser = nobody\nstats = no\n' "$1"; }
+# conf_rbld PORT: chanrac-rbld on 127.0.0.1:PORT (as nobody, merging every 50 ms)
+# serving the test zones bl.chanrac.test (IPs of list spam-ip) and
+# dbl.chanrac.test (domains of list spam-domain), for write_conf's stdin
+conf_rbld() {
+	printf '[rbld]\nlisten = 127.0.0.1:%s\nuser = nobody\nmerge_interval = 50ms\n' "$1"
+	printf '[zone bl.chanrac.test]\ntype = ip\nlists = spam-ip\n'
+	printf '[zone dbl.chanrac.test]\ntype = domain\nlists = spam-domain\n'
+}
+# start_daemon PROG CONF LOG CHECK...: $BIN/PROG -c CONF in the foreground, stderr
+# to LOG, then waits (up to 10 s) until CHECK succeeds.  Sets DAEMON_PID.  If
+# CHECK never succeeds: prints LOG as # lines, returns 1.
+start_daemon() {
+	local prog=$1 conf=$2 log=$3
+	shift 3
+	"$BIN/$prog" -c "$conf" -f 2>"$log" &
+	DAEMON_PID=$!
+	PIDS+=("$DAEMON_PID")
+	wait_for 10 "$@" || { echo "# $prog did not start"; sed 's/^/#   /' "$log"; return 1; }
+}
+# start_rbld CONF [LOG]: chanrac-rbld -c CONF in the foreground, stderr to LOG
+# ($T/rbld.log by default); waits until it answers the SOA of the first [zone] of
+# CONF on the first address of [rbld] listen (an IPv4 HOST:PORT).  Sets RBLD_PID,
+# RBLD_HOST, RBLD_PORT.  If it does not answer: prints its log as # lines, returns 1.
+start_rbld() {
+	local conf=$1 log=${2:-$T/rbld.log} listen zone rc
+	listen=$(conf_get "$conf" rbld listen)
+	listen=${listen%%,*}
+	RBLD_HOST=${listen%:*} RBLD_PORT=${listen##*:}
+	zone=$(sed -n 's/^\[zone \(.*\)\]$/\1/p' "$conf" | head -n 1)
+	start_daemon chanrac-rbld "$conf" "$log" \
+		sh -c "kdig @$RBLD_HOST -p $RBLD_PORT +time=1 +retry=0 $zone SOA | grep -q NOERROR"
+	rc=$?
+	RBLD_PID=$DAEMON_PID
+	return $rc
+}
+# rbld_listed NAME...: waits (up to 10 s each) until the chanrac-rbld of
+# start_rbld answers every NAME's A query with 127.0.0.x (a listing reached it)
+rbld_listed() {
+	local n
+	for n in "$@"; do
+		wait_for 10 sh -c "kdig @$RBLD_HOST -p $RBLD_PORT +time=1 +retry=0 +short $n A | grep -q '^127\.0\.0\.'" || return 1
+	done
+}
+# start_milter CONF [LOG]: chanrac-milter -c CONF in the foreground, stderr to LOG
+# ($T/milter.log by default); waits until it listens on its [milter] socket
+# (inet:PORT@HOST).  Sets MILTER_PID and MILTER_ADDR (the socket as Postfix
+# names it: inet:HOST:PORT).  If it does not listen: prints its log as # lines,
+# returns 1.
+start_milter() {
+	local conf=$1 log=${2:-$T/milter.log} sock port host rc
+	sock=$(conf_get "$conf" milter socket)
+	case $sock in
+	inet:*@*) port=${sock#inet:} port=${port%@*} host=${sock#*@} ;;
+	*) echo "# start_milter: [milter] socket in $conf is not inet:PORT@HOST"; return 1 ;;
+	esac
+	MILTER_ADDR=inet:$host:$port
+	start_daemon chanrac-milter "$conf" "$log" bash -c "exec 3<>/dev/tcp/$host/$port"
+	rc=$?
+	MILTER_PID=$DAEMON_PID
+	return $rc
+}
+# start_milter_postfix CONF: start_milter CONF, then start_sink and a private
+# Postfix "pf" (start_postfix: PF_MAIN_EXTRA applies) with the milter in
+# smtpd_milters and non_smtpd_milters.  Returns 1 if one of them did not start.
+start_milter_postfix() {
+	start_milter "$1" && start_sink && start_postfix pf "$MILTER_ADDR"
+}
 
 # start_sink: smtp-sink on a private loopback port, as the relay every private
 # Postfix below delivers to.  Each message becomes one file in $SINK_DIR, unless

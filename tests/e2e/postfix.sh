@@ -12,16 +12,12 @@
 # Postfix (milter_default_action = tempfail) answers 4xx: the sender keeps it.
 . "$(dirname "$0")/../lib.sh"
 
-for b in "$BIN/chanrac-milter" "$BIN/chanrac-rbld" "$BIN/chanrac"; do
-	[ -x "$b" ] || { not_ok "$b is built"; finish; }
-done
-for c in postfix postqueue postcat swaks smtp-source smtp-sink kdig redis-server; do
-	command -v "$c" >/dev/null || { not_ok "$c is installed"; finish; }
-done
-[ "$(id -u)" = 0 ] || { echo "# skipped: a private Postfix instance needs root"; ok "skipped (not root)"; finish; }
+need_bin chanrac-milter chanrac-rbld chanrac
+need_cmd postfix postqueue postcat swaks smtp-source smtp-sink kdig redis-server
+need_root "a private Postfix instance"
 chmod 755 "$T"
 
-# --- Redis, chanrac-rbld, chanrac-milter -------------------------------------------
+# --- Redis and chanrac-rbld ------------------------------------------------------------
 start_redis || { not_ok "redis starts"; finish; }
 RBL_PORT=$(free_port)
 MPORT=$(free_port)
@@ -30,16 +26,7 @@ write_conf "$T/chanrac.conf" <<EOF2
 syslog = no
 [cli]
 source = e2e
-[rbld]
-listen = 127.0.0.1:$RBL_PORT
-user = nobody
-merge_interval = 50ms
-[zone bl.chanrac.test]
-type = ip
-lists = spam-ip
-[zone dbl.chanrac.test]
-type = domain
-lists = spam-domain
+$(conf_rbld "$RBL_PORT")
 [engine]
 dns_servers = 127.0.0.1:$RBL_PORT
 deadline = 3s
@@ -57,33 +44,19 @@ delist_url = https://bl.chanrac.test/delist
 type = domain
 rule = DBL_CHANRAC
 weight = 9
-[milter]
-socket = inet:$MPORT@127.0.0.1
-user = nobody
-stats = no
+$(conf_milter "$MPORT")
 EOF2
 cr() { "$BIN/chanrac" -c "$T/chanrac.conf" "$@"; }
-dig_a() { kdig @127.0.0.1 -p "$RBL_PORT" +time=1 +retry=0 +short "$1" A | grep -q '^127\.0\.0\.'; }
-"$BIN/chanrac-rbld" -c "$T/chanrac.conf" -f 2>"$T/rbld.log" &
-PIDS+=("$!")
-wait_for 10 sh -c "kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 bl.chanrac.test SOA | grep -q NOERROR" ||
-	{ not_ok "chanrac-rbld starts"; sed 's/^/#   /' "$T/rbld.log"; finish; }
+start_rbld "$T/chanrac.conf" || { not_ok "chanrac-rbld starts"; finish; }
 cr list add 127.0.0.9 127.0.0.32/28 --list spam-ip --reason "e2e: spam source" >/dev/null &&
 	cr list add quangcao-spam.vn --list spam-domain --reason "e2e: landing page" >/dev/null ||
 	{ not_ok "chanrac list add"; finish; }
-wait_for 10 dig_a 9.0.0.127.bl.chanrac.test && wait_for 10 dig_a 40.0.0.127.bl.chanrac.test &&
-	wait_for 10 dig_a quangcao-spam.vn.dbl.chanrac.test ||
+rbld_listed 9.0.0.127.bl.chanrac.test 40.0.0.127.bl.chanrac.test quangcao-spam.vn.dbl.chanrac.test ||
 	{ not_ok "listings reach chanrac-rbld"; finish; }
-"$BIN/chanrac-milter" -c "$T/chanrac.conf" -f 2>"$T/milter.log" &
-MPID=$!
-PIDS+=("$MPID")
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT" ||
-	{ not_ok "chanrac-milter starts"; sed 's/^/#   /' "$T/milter.log"; finish; }
-ok "redis, chanrac-rbld and chanrac-milter running"
 
-# --- smtp-sink and the private Postfix -------------------------------------------------
-start_sink || { not_ok "smtp-sink starts"; finish; }
-start_postfix pf "inet:127.0.0.1:$MPORT" || { not_ok "private Postfix starts"; finish; }
+# --- chanrac-milter, smtp-sink and the private Postfix ---------------------------------
+start_milter_postfix "$T/chanrac.conf" || { not_ok "chanrac-milter, smtp-sink and a private Postfix start"; finish; }
+ok "redis, chanrac-rbld and chanrac-milter running"
 ok "private Postfix listens on 127.0.0.1:$PF_PORT, relays to smtp-sink on :$SINK_PORT"
 check "Postfix runs with our main.cf (smtpd_milters)" \
 	sh -c "postconf -c '$PF/etc' -h smtpd_milters | grep -qx 'inet:127.0.0.1:$MPORT'"
@@ -213,8 +186,8 @@ else
 fi
 
 # --- the milter down: Postfix tempfails, the sender keeps the message -------------------
-kill "$MPID"
-wait_for 20 sh -c "! kill -0 $MPID 2>/dev/null"
+kill "$MILTER_PID"
+wait_for 20 sh -c "! kill -0 $MILTER_PID 2>/dev/null"
 sw down --local-interface 127.0.0.1 --from alice@pass.test --header "Subject: while down" --body "later"
 check "with the milter down, Postfix answers 4xx (milter_default_action = tempfail)" \
 	grep -qE "^<\*\* 4[0-9][0-9] " "$T/sw-down.out"

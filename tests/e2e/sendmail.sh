@@ -13,13 +13,9 @@
 SM_ROOT=${SM_ROOT:-/var/cache/chanrac-test/sendmail}
 SENDMAIL=$SM_ROOT/usr/libexec/sendmail/sendmail
 CFDIR=$SM_ROOT/usr/share/sendmail/cf
-for b in "$BIN/chanrac-milter" "$BIN/chanrac-rbld" "$BIN/chanrac"; do
-	[ -x "$b" ] || { not_ok "$b is built"; finish; }
-done
-for c in m4 swaks smtp-sink kdig redis-server unshare; do
-	command -v "$c" >/dev/null || { not_ok "$c is installed"; finish; }
-done
-[ "$(id -u)" = 0 ] || { echo "# skipped: Sendmail's daemon mode needs root"; ok "skipped (not root)"; finish; }
+need_bin chanrac-milter chanrac-rbld chanrac
+need_cmd m4 swaks smtp-sink kdig redis-server unshare
+need_root "Sendmail's daemon mode"
 [ -x "$SENDMAIL" ] && [ -f "$CFDIR/m4/cf.m4" ] ||
 	{ not_ok "Sendmail is unpacked in $SM_ROOT (contrib/install-deps.sh)"; finish; }
 chmod 755 "$T"
@@ -33,16 +29,7 @@ write_conf "$T/chanrac.conf" <<EOF
 syslog = no
 [cli]
 source = e2e
-[rbld]
-listen = 127.0.0.1:$RBL_PORT
-user = nobody
-merge_interval = 50ms
-[zone bl.chanrac.test]
-type = ip
-lists = spam-ip
-[zone dbl.chanrac.test]
-type = domain
-lists = spam-domain
+$(conf_rbld "$RBL_PORT")
 [engine]
 dns_servers = 127.0.0.1:$RBL_PORT
 deadline = 3s
@@ -57,24 +44,15 @@ delist_url = https://bl.chanrac.test/delist
 type = domain
 rule = DBL_CHANRAC
 weight = 9
-[milter]
-socket = inet:$MPORT@127.0.0.1
-user = nobody
-stats = no
+$(conf_milter "$MPORT")
 EOF
-dig_a() { kdig @127.0.0.1 -p "$RBL_PORT" +time=1 +retry=0 +short "$1" A | grep -q '^127\.0\.0\.'; }
-"$BIN/chanrac-rbld" -c "$T/chanrac.conf" -f 2>"$T/rbld.log" &
-PIDS+=("$!")
-wait_for 10 sh -c "kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 bl.chanrac.test SOA | grep -q NOERROR" ||
-	{ not_ok "chanrac-rbld starts"; finish; }
+start_rbld "$T/chanrac.conf" || { not_ok "chanrac-rbld starts"; finish; }
 "$BIN/chanrac" -c "$T/chanrac.conf" list add 127.0.0.9 --list spam-ip >/dev/null &&
 	"$BIN/chanrac" -c "$T/chanrac.conf" list add quangcao-spam.vn --list spam-domain >/dev/null ||
 	{ not_ok "chanrac list add"; finish; }
-wait_for 10 dig_a 9.0.0.127.bl.chanrac.test && wait_for 10 dig_a quangcao-spam.vn.dbl.chanrac.test ||
+rbld_listed 9.0.0.127.bl.chanrac.test quangcao-spam.vn.dbl.chanrac.test ||
 	{ not_ok "listings reach chanrac-rbld"; finish; }
-"$BIN/chanrac-milter" -c "$T/chanrac.conf" -f 2>"$T/milter.log" &
-PIDS+=("$!")
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT" || { not_ok "chanrac-milter starts"; finish; }
+start_milter "$T/chanrac.conf" || { not_ok "chanrac-milter starts"; finish; }
 start_sink || { not_ok "smtp-sink starts"; finish; }
 
 # --- a private Sendmail ------------------------------------------------------------------

@@ -6,13 +6,9 @@
 # gets 550 5.7.1 with the R7 reason.  Real Redis, smtp-sink as the next hop.
 . "$(dirname "$0")/../lib.sh"
 
-for b in "$BIN/chanrac-milter" "$BIN/chanrac"; do
-	[ -x "$b" ] || { not_ok "$b is built"; finish; }
-done
-for c in postfix swaks smtp-sink; do
-	command -v "$c" >/dev/null || { not_ok "$c is installed"; finish; }
-done
-[ "$(id -u)" = 0 ] || { echo "# skipped: a private Postfix instance needs root"; ok "skipped (not root)"; finish; }
+need_bin chanrac-milter chanrac
+need_cmd postfix swaks smtp-sink
+need_root "a private Postfix instance"
 chmod 755 "$T"
 start_redis || { not_ok "redis starts"; finish; }
 
@@ -29,18 +25,10 @@ deadline = 500ms
 authserv_id = mx.chanrac.test
 [optout]
 grace = 0s
-[milter]
-socket = inet:$MPORT@127.0.0.1
-user = nobody
-stats = no
+$(conf_milter "$MPORT")
 EOF2
 cr() { "$BIN/chanrac" -c "$T/chanrac.conf" "$@"; }
-"$BIN/chanrac-milter" -c "$T/chanrac.conf" -f 2>"$T/milter.log" &
-PIDS+=("$!")
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT" ||
-	{ not_ok "chanrac-milter starts"; sed 's/^/#   /' "$T/milter.log"; finish; }
-start_sink || { not_ok "smtp-sink starts"; finish; }
-start_postfix pf "inet:127.0.0.1:$MPORT" || { not_ok "private Postfix starts"; finish; }
+start_milter_postfix "$T/chanrac.conf" || { not_ok "chanrac-milter, smtp-sink and a private Postfix start"; finish; }
 ok "redis, chanrac-milter, smtp-sink and a private Postfix running"
 
 expect_rc "chanrac optout add" 0 cr optout add an@example.vn --advertiser shop.example.vn --channel email

@@ -9,13 +9,9 @@
 # [outbound] ip_messages_per_hour by then).  Real Redis, smtp-sink.
 . "$(dirname "$0")/../lib.sh"
 
-for b in "$BIN/chanrac-milter" "$BIN/chanrac"; do
-	[ -x "$b" ] || { not_ok "$b is built"; finish; }
-done
-for c in postfix postsuper swaks smtp-sink python3; do
-	command -v "$c" >/dev/null || { not_ok "$c is installed (contrib/install-deps.sh)"; finish; }
-done
-[ "$(id -u)" = 0 ] || { echo "# skipped: a private Postfix instance needs root"; ok "skipped (not root)"; finish; }
+need_bin chanrac-milter chanrac
+need_cmd postfix postsuper swaks smtp-sink python3
+need_root "a private Postfix instance"
 chmod 755 "$T"
 start_redis || { not_ok "redis starts"; finish; }
 
@@ -33,16 +29,9 @@ authserv_id = mx.chanrac.test
 user_messages_per_hour = 2
 ip_messages_per_hour = 3
 hold_score = 0
-[milter]
-socket = inet:$MPORT@127.0.0.1
-user = nobody
-stats = no
+$(conf_milter "$MPORT")
 EOF2
 cr() { "$BIN/chanrac" -c "$T/chanrac.conf" "$@"; }
-"$BIN/chanrac-milter" -c "$T/chanrac.conf" -f 2>"$T/milter.log" &
-PIDS+=("$!")
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT" ||
-	{ not_ok "chanrac-milter starts"; sed 's/^/#   /' "$T/milter.log"; finish; }
 
 # SMTP AUTH: Postfix authenticates against a minimal server speaking the Dovecot
 # auth protocol (tests/integration/sasl_authd.py, one user), so the milter gets a
@@ -54,8 +43,7 @@ PF_MAIN_EXTRA="smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = inet:127.0.0.1:$(head -n 1 "$T/authd.port")
 smtpd_sasl_security_options = noanonymous"
-start_sink || { not_ok "smtp-sink starts"; finish; }
-start_postfix pf "inet:127.0.0.1:$MPORT" || { not_ok "private Postfix starts"; finish; }
+start_milter_postfix "$T/chanrac.conf" || { not_ok "chanrac-milter, smtp-sink and a private Postfix start"; finish; }
 ok "redis, chanrac-milter, smtp-sink and a private Postfix with SMTP AUTH running"
 
 # sub N: one authenticated submission; prints swaks' transcript

@@ -9,13 +9,9 @@
 # Real Redis, smtp-sink.
 . "$(dirname "$0")/../lib.sh"
 
-for b in "$BIN/chanrac-milter" "$BIN/chanrac"; do
-	[ -x "$b" ] || { not_ok "$b is built"; finish; }
-done
-for c in postfix postsuper postqueue swaks smtp-sink python3; do
-	command -v "$c" >/dev/null || { not_ok "$c is installed (contrib/install-deps.sh)"; finish; }
-done
-[ "$(id -u)" = 0 ] || { echo "# skipped: a private Postfix instance needs root"; ok "skipped (not root)"; finish; }
+need_bin chanrac-milter chanrac
+need_cmd postfix postsuper postqueue swaks smtp-sink python3
+need_root "a private Postfix instance"
 chmod 755 "$T"
 start_redis || { not_ok "redis starts"; finish; }
 
@@ -44,10 +40,7 @@ authserv_id = mx.chanrac.test
 tag_score = 5
 quarantine_score = 8
 reject_score = 12
-[milter]
-socket = inet:$MPORT@127.0.0.1
-user = nobody
-stats = no
+$(conf_milter "$MPORT")
 EOF2
 cr() { PATH="$T/wrap:$PATH" "$BIN/chanrac" -c "$T/chanrac.conf" "$@"; }
 
@@ -67,12 +60,7 @@ cr template add "$T/spam.eml" --reason "test: lottery scam" >/dev/null ||
 expect_rc "chanrac scan: the template message would be quarantined (exit 5)" 5 cr scan "$T/spam.eml" --json
 check "...by the TEMPLATE rule" grep -q '"TEMPLATE"' "$T/last.out"
 
-"$BIN/chanrac-milter" -c "$T/chanrac.conf" -f 2>"$T/milter.log" &
-PIDS+=("$!")
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT" ||
-	{ not_ok "chanrac-milter starts"; sed 's/^/#   /' "$T/milter.log"; finish; }
-start_sink || { not_ok "smtp-sink starts"; finish; }
-start_postfix pf "inet:127.0.0.1:$MPORT" || { not_ok "private Postfix starts"; finish; }
+start_milter_postfix "$T/chanrac.conf" || { not_ok "chanrac-milter, smtp-sink and a private Postfix start"; finish; }
 ok "redis, chanrac-milter, smtp-sink and a private Postfix running"
 
 send() { # send N: the template message, marked N in its subject
