@@ -13,6 +13,7 @@
 #include "advert.h"
 #include "dname.h"
 #include "engine_int.h"
+#include "frequency.h"
 #include "kv.h"
 #include "log.h"
 #include "optout.h"
@@ -370,38 +371,23 @@ static void find_times(const char *s, size_t n, struct r8_times *t)
 
 /* ---- once and at once (Redis) -------------------------------------------------- */
 
-/* KEYS counter; ARGV now_ms, window_ms, record, member.  The number of
- * confirmations before this one in the window (as lib/frequency.c counts). */
-static const char r8_lua[] =
-	"local now = tonumber(ARGV[1])\n"
-	"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))\n"
-	"local n = redis.call('ZCARD', KEYS[1])\n"
-	"if ARGV[3] == '1' then\n"
-	"  redis.call('ZADD', KEYS[1], now, ARGV[4])\n"
-	"  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
-	"end\n"
-	"return n\n";
-
-/* Counts (and records) this confirmation for each recipient; the first that
- * had one before goes into why ("" if none).  0, or -1 with err. */
+/* Counts (and records) this confirmation for each recipient in its rolling
+ * counter P:r8:USER:RCPT (lib/frequency.c frequency_window, as R5 counts); the
+ * first that had one before goes into why ("" if none).  0, or -1 with err. */
 static int check_once(struct engine_run *r, size_t n, char *why, size_t whylen, char *err,
 		      size_t errlen)
 {
 	struct engine_r8 *c = r->e->r8;
 	const struct engine_input *in = r->in;
-	char user[256], now[24], win[24], member[96];
+	char user[256];
 	char (*keys)[KV_KEY_MAX] = calloc(n, sizeof *keys);
-	const char **argv = calloc(n * 8, sizeof *argv);
-	const char *const **av = calloc(n, sizeof *av);
-	int *argcs = calloc(n, sizeof *argcs);
+	const char **kp = calloc(n, sizeof *kp);
+	long long *before = calloc(n, sizeof *before);
 	size_t *idx = calloc(n, sizeof *idx), nk = 0, later = 0;
-	redisReply **rep = calloc(n, sizeof *rep);
 	int rc = -1;
-	int64_t now_ms = util_now() * 1000;
 
 	why[0] = '\0';
-	if (keys == NULL || argv == NULL || av == NULL || argcs == NULL || idx == NULL ||
-	    rep == NULL) {
+	if (keys == NULL || kp == NULL || before == NULL || idx == NULL) {
 		util_errf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -409,61 +395,34 @@ static int check_once(struct engine_run *r, size_t n, char *why, size_t whylen, 
 	/* a ':' would let one user's key pass for another's: not judged */
 	if (kv_key_part(in->sasl_user, user, sizeof user) != 0 || strchr(user, ':') != NULL)
 		goto out;
-	snprintf(now, sizeof now, "%lld", (long long)now_ms);
-	snprintf(win, sizeof win, "%lld", (long long)c->once_window_s * 1000);
-	snprintf(member, sizeof member, "%lld:%.60s:%08x", (long long)now_ms, qid_of(r),
-		 (unsigned)random());
 	for (size_t i = 0; i < n; i++) {
 		char part[400];
-		const char **a = argv + nk * 8;
 		if (kv_key_part(in->rcpts[i], part, sizeof part) != 0)
 			continue; /* not judged */
 		snprintf(keys[nk], KV_KEY_MAX, "%s:r8:%s:%s", kv_prefix(c->kv), user, part);
-		a[0] = "EVAL";
-		a[1] = r8_lua;
-		a[2] = "1";
-		a[3] = keys[nk];
-		a[4] = now;
-		a[5] = win;
-		a[6] = in->dry_run ? "0" : "1";
-		a[7] = member;
-		argcs[nk] = 8;
-		av[nk] = a;
+		kp[nk] = keys[nk];
 		idx[nk++] = i;
 	}
 	if (nk == 0)
 		goto out;
-	rc = -1;
-	if (kv_pipeline(c->kv, nk, argcs, av, NULL, rep, err, errlen) != 0)
+	rc = frequency_window(c->kv, kp, nk, util_now() * 1000, c->once_window_s, !in->dry_run,
+			      qid_of(r), before, err, errlen);
+	if (rc != 0)
 		goto out;
-	rc = 0;
-	for (size_t k = 0; k < nk; k++) {
-		if (rep[k]->type != REDIS_REPLY_INTEGER) {
-			util_errf(err, errlen, "redis %s: %s", kv_server(c->kv),
-				  rep[k]->type == REDIS_REPLY_ERROR ? rep[k]->str : "unexpected reply");
-			rc = -1;
-			break;
-		}
-		if (rep[k]->integer > 0 && later++ == 0)
+	for (size_t k = 0; k < nk; k++)
+		if (before[k] > 0 && later++ == 0)
 			snprintf(why, whylen, "not the first: confirmation %lld to %s from user %s "
-				 "within %llds", rep[k]->integer + 1, in->rcpts[idx[k]], in->sasl_user,
+				 "within %llds", before[k] + 1, in->rcpts[idx[k]], in->sasl_user,
 				 (long long)c->once_window_s);
-	}
-	if (rc == 0 && later > 1) {
+	if (later > 1) {
 		size_t u = strlen(why);
 		snprintf(why + u, whylen - u, " (and %zu more recipients)", later - 1);
 	}
 out:
-	if (rep != NULL)
-		for (size_t k = 0; k < nk; k++)
-			if (rep[k] != NULL)
-				freeReplyObject(rep[k]);
 	free(keys);
-	free(argv);
-	free(av);
-	free(argcs);
+	free(kp);
+	free(before);
 	free(idx);
-	free(rep);
 	if (rc != 0)
 		why[0] = '\0';
 	return rc;

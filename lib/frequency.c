@@ -62,17 +62,14 @@ static int frequency_scopes(const char *advertiser, const char *content, int per
 	return ns;
 }
 
-/* Runs one command per counter (scope) and recipient, all in one pipeline:
- * head, the counter's key, tail; the replies of scope s in out[s * n + i].  Each
- * reply must be an integer (out may be NULL).  The sum of the replies, or -1
- * with err. */
-static long long frequency_pipeline(cr_kv *kv, char scopes[2][FREQUENCY_SCOPE_MAX],
-				    size_t ns, const char *const *rcpts, size_t n,
-				    const char *const *head, size_t nhead, const char *const *tail,
-				    size_t ntail, long long *out, char *err, size_t errlen)
+/* Runs "HEAD... KEY TAIL..." for each of the nc keys, all in one pipeline: the
+ * sum of the integer replies (each in out[c] when out is not NULL), or -1 with
+ * err. */
+static long long keys_pipeline(cr_kv *kv, const char *const *keys, size_t nc,
+			       const char *const *head, size_t nhead, const char *const *tail,
+			       size_t ntail, long long *out, char *err, size_t errlen)
 {
-	char (*keys)[KV_KEY_MAX] = NULL;
-	size_t argc = nhead + 1 + ntail, nc = ns * n;
+	size_t argc = nhead + 1 + ntail;
 	const char **argvs = NULL;
 	const char *const **av = NULL;
 	int *argcs = NULL;
@@ -81,18 +78,16 @@ static long long frequency_pipeline(cr_kv *kv, char scopes[2][FREQUENCY_SCOPE_MA
 
 	if (nc == 0)
 		return 0;
-	keys = calloc(nc, sizeof *keys);
 	argvs = calloc(nc * argc, sizeof *argvs);
 	av = calloc(nc, sizeof *av);
 	argcs = calloc(nc, sizeof *argcs);
 	replies = calloc(nc, sizeof *replies);
-	if (keys == NULL || argvs == NULL || av == NULL || argcs == NULL || replies == NULL) {
+	if (argvs == NULL || av == NULL || argcs == NULL || replies == NULL) {
 		util_errf(err, errlen, "frequency: out of memory");
 		goto out;
 	}
 	for (size_t c = 0; c < nc; c++) {
 		const char **a = argvs + c * argc;
-		frequency_key(kv, scopes[c / n], rcpts[c % n], keys[c]);
 		memcpy(a, head, nhead * sizeof *a);
 		a[nhead] = keys[c];
 		memcpy(a + nhead + 1, tail, ntail * sizeof *a);
@@ -125,12 +120,63 @@ out:
 		for (size_t c = 0; c < nc; c++)
 			if (replies[c] != NULL)
 				freeReplyObject(replies[c]);
-	free(keys);
 	free(argvs);
 	free(av);
 	free(argcs);
 	free(replies);
 	return sum;
+}
+
+/* keys_pipeline over the counters of each scope and recipient (scope-major). */
+static long long frequency_pipeline(cr_kv *kv, char scopes[2][FREQUENCY_SCOPE_MAX],
+				    size_t ns, const char *const *rcpts, size_t n,
+				    const char *const *head, size_t nhead, const char *const *tail,
+				    size_t ntail, long long *out, char *err, size_t errlen)
+{
+	size_t nc = ns * n;
+	char (*keys)[KV_KEY_MAX];
+	const char **kp;
+	long long sum;
+
+	if (nc == 0)
+		return 0;
+	keys = calloc(nc, sizeof *keys);
+	kp = calloc(nc, sizeof *kp);
+	if (keys == NULL || kp == NULL) {
+		free(keys);
+		free(kp);
+		util_errf(err, errlen, "frequency: out of memory");
+		return -1;
+	}
+	for (size_t c = 0; c < nc; c++) {
+		frequency_key(kv, scopes[c / n], rcpts[c % n], keys[c]);
+		kp[c] = keys[c];
+	}
+	sum = keys_pipeline(kv, kp, nc, head, nhead, tail, ntail, out, err, errlen);
+	free(keys);
+	free(kp);
+	return sum;
+}
+
+/* A message's member: unique within the window (time, tag, a random part). */
+static void frequency_member(int64_t now_ms, const char *tag, char out[FREQUENCY_MEMBER_MAX])
+{
+	snprintf(out, FREQUENCY_MEMBER_MAX, "%lld:%.60s:%08x", (long long)now_ms,
+		 tag ? tag : "-", (unsigned)random());
+}
+
+int frequency_window(cr_kv *kv, const char *const *keys, size_t n, int64_t now_ms,
+		     int64_t window_s, int record, const char *tag, long long *counts, char *err,
+		     size_t errlen)
+{
+	char now[24], win[24], member[FREQUENCY_MEMBER_MAX];
+	const char *const head[] = { "EVAL", frequency_lua, "1" };
+	const char *const tail[] = { now, win, record ? "1" : "0", member };
+
+	snprintf(now, sizeof now, "%lld", (long long)now_ms);
+	snprintf(win, sizeof win, "%lld", (long long)window_s * 1000);
+	frequency_member(now_ms, tag, member);
+	return keys_pipeline(kv, keys, n, head, 3, tail, 4, counts, err, errlen) < 0 ? -1 : 0;
 }
 
 int frequency_count(cr_kv *kv, const char *advertiser, const char *content,
@@ -162,9 +208,7 @@ int frequency_count(cr_kv *kv, const char *advertiser, const char *content,
 	}
 	snprintf(now, sizeof now, "%lld", (long long)now_ms);
 	snprintf(win, sizeof win, "%lld", (long long)window_s * 1000);
-	/* unique within the window: time, tag and a random part */
-	snprintf(member, sizeof member, "%lld:%.60s:%08x", (long long)now_ms, tag ? tag : "-",
-		 (unsigned)random());
+	frequency_member(now_ms, tag, member);
 	if (frequency_pipeline(kv, scopes, (size_t)ns, rcpts, n, head, 3, tail, 4, out, err,
 			       errlen) < 0) {
 		free(out);

@@ -33,6 +33,13 @@ int frequency_count(cr_kv *kv, const char *advertiser, const char *content,
 		    int record, const char *tag, long long *counts, long long *same,
 		    char *member, char *err, size_t errlen);
 
+/* The same rolling-window count for counters named by the caller (full key
+ * names, e.g. R8's P:r8:USER:RCPT): for each key, in one pipeline and one atomic
+ * script each, the entries within window_s before now_ms go into counts[i] and
+ * (record != 0) this one is recorded (member from tag).  0, or -1 with err. */
+int frequency_window(cr_kv *kv, const char *const *keys, size_t n, int64_t now_ms,
+		     int64_t window_s, int record, const char *tag, long long *counts, char *err,
+		     size_t errlen);
 /* Undoes frequency_count's record of one message (member as it returned) for
  * rcpts: a message that was not delivered (rejected, deferred, recipient
  * removed) must not count against later ones.  Only that member goes, from the
