@@ -115,6 +115,14 @@ const struct conf_key conf_keys[] = {
 	{ "advert", "r4h", CONF_STR, "1", 0, 0 },
 	/* end [advert] */
 
+	/* [r10]: R10, the From field and DMARC (engine_r10.c); weights checked by engine_new */
+	{ "r10", "enabled", CONF_BOOL, "yes", 0, 0 },
+	{ "r10", "from_count", CONF_STR, "3", 0, 0 },
+	{ "r10", "dmarc_reject", CONF_STR, "5", 0, 0 },
+	{ "r10", "dmarc_quarantine", CONF_STR, "3", 0, 0 },
+	{ "r10", "unaligned", CONF_STR, "0.5", 0, 0 },
+	/* end [r10] */
+
 	/* [templates]: known spam templates (TEMPLATE, engine_state.c) */
 	{ "templates", "enabled", CONF_BOOL, "yes", 0, 0 },
 	{ "templates", "weight", CONF_STR, "10", 0, 0 },

@@ -180,6 +180,7 @@ cr_engine *engine_new(const cr_conf *conf, char *err, size_t errlen)
 	    load_authserv_id(e, conf, err, errlen) != 0 || load_limits(e, conf) != 0 ||
 	    engine_zones_load(e, conf, err, errlen) != 0 ||
 	    engine_advert_load(e, conf, err, errlen) != 0 ||
+	    engine_r10_load(e, conf, err, errlen) != 0 || /* after advert: shares its DKIM */
 	    engine_state_load(e, conf, err, errlen) != 0 ||
 	    engine_r8_load(e, conf, err, errlen) != 0)
 		goto fail;
@@ -544,6 +545,7 @@ static const engine_check_fn inbound_checks[] = {
 	engine_advert_score, /* sets r->adv_is / adv_advertiser for the rules after it */
 	engine_optout_frequency_score, /* R7, R5: per recipient */
 	engine_template_score,
+	engine_r10_score, /* From once, DMARC: after SPF and DKIM */
 	add_parse_limit,
 	NULL,
 };
@@ -684,8 +686,10 @@ void engine_check(cr_engine *e, const struct engine_input *in, const cr_msg *msg
 	} else {
 		engine_dnsbl_plan(r);
 		engine_dkim_plan(r);
+		engine_r10_plan(r);
 		spf_started = engine_spf_start(r, &spf_job);
-		if (r->nlookups > 0 || e->nzones > 0 || r->dkim_planned > 0) {
+		if (r->nlookups > 0 || e->nzones > 0 || r->dkim_planned > 0 ||
+		    r->r10.planned > 0) {
 			if (dnsq_run(r->set) < 0)
 				log_warn("%s: engine: DNS: %s", in->queue_id ? in->queue_id : "-",
 					 dnsq_set_error(r->set));

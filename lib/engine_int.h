@@ -67,6 +67,21 @@ struct engine_advert_conf {
 	double w_label, w_no_label, w_r1a, w_r1b, w_r3, w_r4, w_r4h;
 };
 
+/* [r10]: rule R10, the From field and DMARC (engine_r10.c). */
+struct engine_r10_conf {
+	int enabled;
+	double w_from_count, w_reject, w_quarantine, w_unaligned;
+};
+
+/* R10 per message: the From domain, its organisational domain and their
+ * _dmarc TXT lookups (q_org NULL when the From is its organisational domain). */
+struct engine_r10_run {
+	char from[DNAME_MAX + 1]; /* "" = no DMARC check */
+	char org[DNAME_MAX + 1];
+	dnsq_query *q_from, *q_org;
+	size_t planned;
+};
+
 struct cr_engine {
 	dnsq_cache *cache;
 	dnsq_ctx *dns;
@@ -86,6 +101,7 @@ struct cr_engine {
 	dkimcheck *dkim;           /* NULL when [advert] dkim = no */
 	struct engine_state *state; /* Redis-backed rules (engine_state.c) */
 	struct engine_r8 *r8;       /* R8 on outbound mail (engine_r8.c) */
+	struct engine_r10_conf r10;
 };
 
 /* One DNSBL lookup of a message. */
@@ -146,6 +162,7 @@ struct engine_run {
 	struct fingerprint fp;
 	size_t dkim_planned;           /* DKIM key lookups queued on set */
 	struct dkimcheck_result dkim;
+	struct engine_r10_run r10;     /* engine_r10.c */
 };
 
 /* engine.c */
@@ -225,5 +242,13 @@ void engine_r8_score(struct engine_run *r);
 void engine_rcpt_settle(struct engine_run *r);
 /* After: per-recipient rejects, the outbound hold; returns the message action. */
 enum engine_action engine_rcpt_action(struct engine_run *r, enum engine_action a);
+
+/* engine_r10.c: rule R10 (inbound): the From field once (RFC 5322 3.6) and DMARC
+ * (RFC 7489) — [r10] settings (which also turn DKIM verification on), the
+ * _dmarc policy lookups queued with the DNSBL ones, the score after SPF and DKIM,
+ * and the dmarc= part of Authentication-Results. */
+int engine_r10_load(cr_engine *e, const cr_conf *conf, char *err, size_t errlen);
+void engine_r10_plan(struct engine_run *r);
+void engine_r10_score(struct engine_run *r);
 
 #endif

@@ -112,7 +112,9 @@ assert rules["SPF_TEMPERROR"]["score"]==0 and d["degraded"]==["dns_timeout"], d
 assert d["reply"].startswith("Rejected as spam: RBL_OWN 192.0.2.7 listed in bl.test (127.0.0.2); to be delisted see https://bl.test/delist"), d["reply"]
 assert d["headers"]["X-Chanrac-Score"].endswith(" / 12"), d["headers"]
 assert "RBL_OWN=10 (192.0.2.7 listed in bl.test (127.0.0.2))" in d["headers"]["X-Chanrac-Report"], d["headers"]
-assert d["headers"]["Authentication-Results"]=="mx.test; spf=temperror smtp.mailfrom=spam-shop.vn;\n\tspf=temperror smtp.helo=mx.spam-shop.vn", d["headers"]
+# ... and the DMARC policy lookup (R10): no score, dmarc=temperror
+assert "R10" not in rules, rules
+assert d["headers"]["Authentication-Results"]=="mx.test; spf=temperror smtp.mailfrom=spam-shop.vn;\n\tspf=temperror smtp.helo=mx.spam-shop.vn;\n\tdmarc=temperror (policy lookup failed) header.from=spam-shop.vn", d["headers"]
 '
 out=$(scan "$C/spam-url.eml" --ip 192.0.2.7 --helo mx.spam-shop.vn)
 check "spam: text output lists each rule with score and reason" \
@@ -144,7 +146,8 @@ jcheck "html: https://a.b.c.spam-shop.vn/ URL found as spam-shop.vn (url)" "$jso
 assert rules["DBL_OWN"]["reason"]=="spam-shop.vn (url) listed in dbl.test (127.0.0.2)", rules
 assert "RBL_OWN" not in rules, rules
 assert d["note"]=="no --ip: the client IP checks and SPF were skipped", d
-assert d["headers"]["Authentication-Results"]=="mx.test; none", d'
+# chanrac-rbld refuses the DMARC policy lookup of the From (R10)
+assert d["headers"]["Authentication-Results"]=="mx.test;\n\tdmarc=temperror (policy lookup failed) header.from=shop.test", d'
 
 # --- the allow zone short-circuits ---------------------------------------------------------
 json=$(scan "$C/spam-url.eml" --ip 192.0.2.9 --json); rc=$?

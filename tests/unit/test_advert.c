@@ -722,7 +722,8 @@ START_TEST(test_engine_one_click_needs_dkim_coverage)
 	ck_assert_msg(e != NULL, "%s", err);
 	check_msg(e, "vi-oneclick-dkim", &v);
 	ck_assert_ptr_null(hit(&v, "R4h"));
-	ck_assert_str_eq(v.hdr_auth_results, "mx.test; dkim=pass header.d=shop-abc.vn header.s=sel");
+	ck_assert_str_eq(v.hdr_auth_results, "mx.test; dkim=pass header.d=shop-abc.vn header.s=sel;\n"
+			 "\tdmarc=none header.from=shop-abc.vn"); /* R10: no _dmarc record */
 	check_msg(e, "vi-oneclick-not-covered", &v);
 	ck_assert_str_eq(hit(&v, "R4h")->reason,
 			 "one-click List-Unsubscribe-Post not covered by the h= of a passing DKIM "
@@ -732,8 +733,9 @@ START_TEST(test_engine_one_click_needs_dkim_coverage)
 			 "one-click List-Unsubscribe-Post without a passing DKIM signature (RFC 8058 4)");
 	ck_assert_ptr_nonnull(strstr(v.hdr_auth_results, "dkim=fail (body hash did not verify)"));
 	engine_free(e);
-	/* with DKIM off, one-click cannot be trusted and nothing goes into A-R */
-	e = mk_engine("dkim = no\n");
+	/* with DKIM off (R10 off too: it verifies DKIM), one-click cannot be trusted
+	 * and nothing goes into A-R */
+	e = mk_engine("dkim = no\n[r10]\nenabled = no\n");
 	check_msg(e, "vi-oneclick-dkim", &v);
 	ck_assert_ptr_nonnull(strstr(hit(&v, "R4h")->reason, "DKIM verification is off"));
 	ck_assert_ptr_null(strstr(v.hdr_auth_results, "dkim="));
