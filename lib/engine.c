@@ -533,10 +533,11 @@ static void add_parse_limit(struct engine_run *r)
 		       names);
 }
 
-/* Where later checks plug in: inbound checks that need no DNS (the advertising
- * rules R1..R10 of REGULATIONS.md) and the outbound checks of authenticated
- * submission (sasl_user set, P4) go into these tables.  Each runs after the DNS
- * phase on the calling thread and adds hits with engine_add_hit. */
+/* The inbound checks (the rules of REGULATIONS.md over the message and the
+ * answers of the DNS phase: DNSBLs, SPF, R1..R7, R10) and the outbound checks of
+ * authenticated submission (sasl_user set: P4, R8).  Each runs after the DNS
+ * phase (its lookups were queued by its plan step) on the calling thread and
+ * adds hits with engine_add_hit. */
 typedef void (*engine_check_fn)(struct engine_run *r);
 
 static const engine_check_fn inbound_checks[] = {
