@@ -73,7 +73,7 @@ send() {
 		{ echo "# miltertest $1 failed:"; sed 's/^/#   /' "$T/$1.out" | tail -n 5; }
 }
 report() { sed -n 's/^# report: //p' "$T/$1.out"; }
-# rules QID: the rule ids of QID's log line, e.g. "SPF_NONE ADV_LABEL R4h"
+# rules QID: the rule ids of QID's log line, e.g. "SPF_NONE ADV_LABEL R4h R10"
 rules() { sed -n "s/.* $1: .* rules=\([^ ]*\) .*/\1/p" "$T/milter.log" | tr ',' '\n' | sed 's/=.*//' | xargs; }
 send Q1 a@sender.test b@isp.example.vn minutes "$T/body.txt" alice@isp.example.vn
 send Q2 a@sender.test b@isp.example.vn minutes "$T/body.txt" bob@isp.example.vn
@@ -87,10 +87,10 @@ send AD2 tin@mail.shop-abc.vn an@example.vn "[QC] Khuyến mãi" "$T/vi-optout-m
 send AD3 tin@sach.other-shop.vn an@example.vn "Giảm giá sốc hôm nay" "$T/vi-unlabelled-direct.txt"
 send AD4 news@shop-abc.vn chi@example.vn "[QC] Ưu đãi cuối năm" "$T/vi-compliant-ad.txt"
 wait_for 5 grep -q ' AD4: ' "$T/milter.log"
-expect_eq "AD1: compliant (R4h is not a D91 rule)" "SPF_NONE ADV_LABEL R4h" "$(rules AD1)"
-expect_eq "AD2: no opt-out section" "SPF_NONE ADV_LABEL R4 R4h" "$(rules AD2)"
-expect_eq "AD3: unlabelled, no block, no opt-out" "SPF_NONE ADV_NO_LABEL R3 R4 R4h" "$(rules AD3)"
-expect_eq "AD4: its only recipient opted out" "SPF_NONE ADV_LABEL R4h R7" "$(rules AD4)"
+expect_eq "AD1: compliant (R4h is not a D91 rule; R10: From not aligned, no DMARC policy)" "SPF_NONE ADV_LABEL R4h R10" "$(rules AD1)"
+expect_eq "AD2: no opt-out section" "SPF_NONE ADV_LABEL R4 R4h R10" "$(rules AD2)"
+expect_eq "AD3: unlabelled, no block, no opt-out" "SPF_NONE ADV_NO_LABEL R3 R4 R4h R10" "$(rules AD3)"
+expect_eq "AD4: its only recipient opted out" "SPF_NONE ADV_LABEL R4h R7 R10" "$(rules AD4)"
 check "AD4: rejected" grep -qE ' AD4: .* action=reject' "$T/milter.log"
 
 # ---- outbound advertising ----------------------------------------------------------------
