@@ -246,6 +246,14 @@ void engine_thresholds(const cr_engine *e, double *tag, double *quarantine, doub
 		*reject = e->reject_score;
 }
 
+const struct engine_hit *engine_verdict_hit(const struct engine_verdict *v, const char *rule)
+{
+	for (size_t i = 0; i < v->nhits; i++)
+		if (strcmp(v->hits[i].rule, rule) == 0)
+			return &v->hits[i];
+	return NULL;
+}
+
 const char *engine_action_name(enum engine_action a)
 {
 	switch (a) {

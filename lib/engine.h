@@ -150,6 +150,8 @@ enum engine_action engine_fail_action(const cr_engine *e);
 
 /* "accept", "tag", "quarantine", "tempfail", "reject". */
 const char *engine_action_name(enum engine_action a);
+/* The verdict's (first) hit of rule, or NULL. */
+const struct engine_hit *engine_verdict_hit(const struct engine_verdict *v, const char *rule);
 
 /* Added by the engine's implementation (h6); the declarations above are unchanged. */
 

@@ -315,10 +315,8 @@ size_t engine_advert_failed(const struct engine_verdict *v,
 		return 0;
 	for (size_t k = 0; k < ENGINE_ADV_FAILED_MAX; k++) {
 		int failed = 0;
-		for (size_t i = 0; i < v->nhits && !failed; i++)
-			for (size_t j = 0; j < 2 && !failed; j++)
-				failed = rules[k].hits[j] != NULL &&
-					 strcmp(v->hits[i].rule, rules[k].hits[j]) == 0;
+		for (size_t j = 0; j < 2 && !failed; j++)
+			failed = rules[k].hits[j] != NULL && engine_verdict_hit(v, rules[k].hits[j]);
 		if (failed)
 			out[n++] = rules[k].id;
 	}

@@ -13,6 +13,7 @@
 #include "dkimcheck.h"
 #include "engine.h"
 #include "fingerprint.h"
+#include "kv.h"
 #include "spfcheck.h"
 
 /* At most this many [dnsbl] zones, and score mappings per zone: with the self-test
@@ -225,6 +226,14 @@ void engine_advert_outbound(struct engine_run *r);
  * skipped and the verdict is marked ENGINE_DEG_STORE. */
 int engine_state_load(cr_engine *e, const cr_conf *conf, char *err, size_t errlen);
 void engine_state_free(cr_engine *e);
+/* Shared with the other rules over Redis (R8): the connection pool, the opt-out
+ * recipient delimiter ('\0' = off), the queue id for logs ("-"), and a store
+ * failure — the verdict marked degraded, "QID: WHAT skipped: ERR" logged at most
+ * once a minute for all of them. */
+cr_kv *engine_state_kv(const cr_engine *e);
+char engine_optout_delim(const cr_engine *e);
+const char *engine_qid(const struct engine_run *r);
+void engine_store_failed(struct engine_run *r, const char *what, const char *err);
 void engine_template_score(struct engine_run *r);
 /* r->fp, the fingerprint of the visible text, made once per message (TEMPLATE,
  * R5's same-content counter, the template id); 1 if there is one. */

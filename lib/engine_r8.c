@@ -5,7 +5,6 @@
  * documented in doc/rules.md ("R8"); the once-counter is P:r8:CUSTOMER:RCPT
  * (doc/redis-keys.md). */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,78 +25,35 @@
 #define R8_HEAD_BYTES 4096
 /* Distinct dates and times remembered; two of a kind are enough. */
 #define R8_TIMES_MAX 4
-#define R8_WARN_INTERVAL_MS 60000
 
 struct engine_r8 {
 	int enabled;
 	double weight;
 	int64_t once_window_s;
 	int64_t max_delay_s;  /* 0 = (d) off */
-	char optout_delim;    /* [optout] recipient_delimiter, '\0' = off */
-	cr_kv *kv;
-	pthread_mutex_t lock; /* guards last_warn_ms */
-	int64_t last_warn_ms;
+	cr_kv *kv;            /* engine_state's pool */
 };
 
 int engine_r8_load(cr_engine *e, const cr_conf *conf, char *err, size_t errlen)
 {
 	struct engine_r8 *c = calloc(1, sizeof *c);
-	char kerr[300];
 
 	if (c == NULL) {
 		util_errf(err, errlen, "engine: out of memory");
 		return -1;
 	}
-	pthread_mutex_init(&c->lock, NULL);
 	e->r8 = c;
 	c->enabled = conf_bool(conf, "r8", "enabled");
 	c->once_window_s = conf_ms(conf, "r8", "once_window") / 1000;
 	c->max_delay_s = conf_ms(conf, "r8", "max_delay") / 1000;
-	/* checked by engine_state_load, which runs first */
-	c->optout_delim = conf_str(conf, "optout", "recipient_delimiter")[0];
-	if (engine_conf_weight(conf, "r8", "weight", &c->weight, err, errlen) != 0)
-		return -1;
-	if (!c->enabled)
-		return 0;
-	c->kv = kv_open(conf, conf_ms(conf, "engine", "store_timeout"), kerr, sizeof kerr);
-	if (c->kv == NULL) {
-		util_errf(err, errlen, "%s: %s", conf_source(conf), kerr);
-		return -1;
-	}
-	return 0;
+	c->kv = engine_state_kv(e); /* engine_state_load runs first */
+	return engine_conf_weight(conf, "r8", "weight", &c->weight, err, errlen);
 }
 
 void engine_r8_free(cr_engine *e)
 {
-	struct engine_r8 *c = e->r8;
-
-	if (c == NULL)
-		return;
-	kv_close(c->kv);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
+	free(e->r8);
 	e->r8 = NULL;
-}
-
-static const char *qid_of(const struct engine_run *r)
-{
-	return r->in->queue_id != NULL ? r->in->queue_id : "-";
-}
-
-static void r8_store_failed(struct engine_run *r, const char *err)
-{
-	struct engine_r8 *c = r->e->r8;
-	int64_t now = util_mono_ms();
-	int say;
-
-	r->v->degraded |= ENGINE_DEG_STORE;
-	pthread_mutex_lock(&c->lock);
-	say = c->last_warn_ms == 0 || now - c->last_warn_ms >= R8_WARN_INTERVAL_MS;
-	if (say)
-		c->last_warn_ms = now;
-	pthread_mutex_unlock(&c->lock);
-	if (say)
-		log_warn("%s: R8 (once, late) skipped: %s", qid_of(r), err);
 }
 
 /* ---- is it a confirmation? ------------------------------------------------------ */
@@ -406,7 +362,7 @@ static int check_once(struct engine_run *r, size_t n, char *why, size_t whylen, 
 	if (nk == 0)
 		goto out;
 	rc = frequency_window(c->kv, kp, nk, util_now() * 1000, c->once_window_s, !in->dry_run,
-			      qid_of(r), before, err, errlen);
+			      engine_qid(r), before, err, errlen);
 	if (rc != 0)
 		goto out;
 	for (size_t k = 0; k < nk; k++)
@@ -445,7 +401,7 @@ static int check_late(struct engine_run *r, size_t n, const char *advertiser, ch
 		return -1;
 	}
 	if (optout_check_delim(c->kv, advertiser[0] ? advertiser : OPTOUT_ALL, r->in->rcpts, n,
-			       c->optout_delim, hits, err, errlen) != 0) {
+			       engine_optout_delim(r->e), hits, err, errlen) != 0) {
 		free(hits);
 		return -1;
 	}
@@ -543,13 +499,13 @@ void engine_r8_score(struct engine_run *r)
 	n = in->rcpts != NULL ? (in->nrcpts < ENGINE_MAX_RCPTS ? in->nrcpts : ENGINE_MAX_RCPTS) : 0;
 	if (n > 0) {
 		if (check_once(r, n, parts[2], sizeof parts[2], err, sizeof err) != 0) {
-			r8_store_failed(r, err);
+			engine_store_failed(r, "R8 (once, late)", err);
 		} else if (c->max_delay_s > 0) {
 			from = msg_from_domain(r->msg);
 			if (from == NULL || from[0] == '\0' || dname_registered(from, adv, sizeof adv) != 0)
 				adv[0] = '\0';
 			if (check_late(r, n, adv, parts[3], sizeof parts[3], err, sizeof err) != 0)
-				r8_store_failed(r, err);
+				engine_store_failed(r, "R8 (once, late)", err);
 		}
 	}
 	for (int i = 0; i < 4; i++)
@@ -558,7 +514,7 @@ void engine_r8_score(struct engine_run *r)
 		engine_add_hit(r, "R8", c->weight, "opt-out confirmation (%s): %s", where, reason);
 	goto out;
 oom:
-	log_warn("%s: R8: out of memory", qid_of(r));
+	log_warn("%s: R8: out of memory", engine_qid(r));
 out:
 	free(fsubj);
 	free(ftext);

@@ -111,6 +111,16 @@ int engine_state_load(cr_engine *e, const cr_conf *conf, char *err, size_t errle
 	return 0;
 }
 
+cr_kv *engine_state_kv(const cr_engine *e)
+{
+	return e->state != NULL ? e->state->kv : NULL;
+}
+
+char engine_optout_delim(const cr_engine *e)
+{
+	return e->state != NULL ? e->state->optout_delim : '\0';
+}
+
 void engine_state_free(cr_engine *e)
 {
 	struct engine_state *st = e->state;
@@ -123,7 +133,7 @@ void engine_state_free(cr_engine *e)
 	e->state = NULL;
 }
 
-static const char *qid_of(const struct engine_run *r)
+const char *engine_qid(const struct engine_run *r)
 {
 	return r->in != NULL && r->in->queue_id != NULL ? r->in->queue_id : "-";
 }
@@ -142,12 +152,11 @@ static int warn_due(struct engine_state *st)
 	return say;
 }
 
-/* Marks the verdict degraded and logs the failure at most once a minute. */
-static void store_failed(struct engine_run *r, const char *what, const char *err)
+void engine_store_failed(struct engine_run *r, const char *what, const char *err)
 {
 	r->v->degraded |= ENGINE_DEG_STORE;
 	if (warn_due(r->e->state))
-		log_warn("%s: %s skipped: %s", qid_of(r), what, err);
+		log_warn("%s: %s skipped: %s", engine_qid(r), what, err);
 }
 
 /* A hit that concerns one recipient: itemised like any other, its weight goes to
@@ -207,7 +216,7 @@ void engine_template_score(struct engine_run *r)
 		return; /* too short to say anything (or out of memory) */
 	rc = template_match(st->kv, &r->fp, st->tpl_similarity, &t, &sim, err, sizeof err);
 	if (rc < 0) {
-		store_failed(r, "spam templates", err);
+		engine_store_failed(r, "spam templates", err);
 		return;
 	}
 	if (rc == 1)
@@ -278,13 +287,13 @@ void engine_optout_frequency_score(struct engine_run *r)
 	counts = calloc(n, sizeof *counts);
 	same = calloc(n, sizeof *same);
 	if (hits == NULL || counts == NULL || same == NULL) {
-		store_failed(r, "opt-outs (R7) and frequency (R5)", "out of memory");
+		engine_store_failed(r, "opt-outs (R7) and frequency (R5)", "out of memory");
 		goto out;
 	}
 	/* R7: D91 Art. 13(4) — no advertising after the recipient refused it */
 	if (optout_check_delim(st->kv, adv[0] ? adv : OPTOUT_ALL, in->rcpts, n, st->optout_delim,
 			       hits, err, sizeof err) != 0) {
-		store_failed(r, "opt-outs (R7)", err);
+		engine_store_failed(r, "opt-outs (R7)", err);
 	} else {
 		for (size_t i = 0; i < n; i++) {
 			if (hits[i].id == 0 || now < hits[i].at + st->optout_grace_s)
@@ -301,10 +310,10 @@ void engine_optout_frequency_score(struct engine_run *r)
 	content = r5_content(st, r->v);
 	if ((st->freq_max > 0 || content != NULL) && adv[0] != '\0') {
 		if (frequency_count(st->kv, adv, content, in->rcpts, n, util_now() * 1000,
-				    st->freq_window_s, !in->dry_run, qid_of(r),
+				    st->freq_window_s, !in->dry_run, engine_qid(r),
 				    st->freq_max > 0 ? counts : NULL, same, r->v->freq_member, err,
 				    sizeof err) != 0) {
-			store_failed(r, "advertising frequency (R5)", err);
+			engine_store_failed(r, "advertising frequency (R5)", err);
 		} else {
 			r->v->freq_nrcpts = r->v->freq_member[0] != '\0' ? n : 0;
 			for (size_t i = 0; i < n; i++)
@@ -379,11 +388,11 @@ void engine_outbound_score(struct engine_run *r)
 	rc = outbound_count(st->kv, in->sasl_user, in->have_client ? ip : NULL, in->nrcpts, now,
 			    !in->dry_run, &c, &h, err, sizeof err);
 	if (rc == OUTBOUND_NOTFOUND) {
-		log_warn("%s: outbound: %s; not counted", qid_of(r), err);
+		log_warn("%s: outbound: %s; not counted", engine_qid(r), err);
 		return;
 	}
 	if (rc != OUTBOUND_OK) {
-		store_failed(r, "outbound limits", err);
+		engine_store_failed(r, "outbound limits", err);
 		return;
 	}
 	if (h.held) {
@@ -393,7 +402,7 @@ void engine_outbound_score(struct engine_run *r)
 		r->v->hold = 1;
 		if (!in->dry_run && in->queue_id != NULL &&
 		    outbound_note_held(st->kv, in->sasl_user, now, in->queue_id, err, sizeof err) != 0)
-			store_failed(r, "outbound hold list", err);
+			engine_store_failed(r, "outbound hold list", err);
 		return;
 	}
 	if (st->ob_user_msgs > 0 && c.user_msgs > st->ob_user_msgs)
@@ -424,10 +433,10 @@ void engine_outbound_score(struct engine_run *r)
 	rc = outbound_hold_user(st->kv, in->sasl_user, in->have_client ? ip : NULL, now, why,
 				in->queue_id, err, sizeof err);
 	if (rc == OUTBOUND_EUNAVAIL)
-		store_failed(r, "outbound hold", err);
+		engine_store_failed(r, "outbound hold", err);
 	else
 		log_warn("%s: outbound: user %s held: %s (release: chanrac outbound release %s)",
-			 qid_of(r), in->sasl_user, why, in->sasl_user);
+			 engine_qid(r), in->sasl_user, why, in->sasl_user);
 }
 
 /* ---- per-recipient verdict ------------------------------------------------------- */

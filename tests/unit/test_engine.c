@@ -164,14 +164,6 @@ static void run_ip(cr_engine *e, const char *ip, struct engine_verdict *v)
 	run(e, &in, NULL, 2000, v);
 }
 
-static const struct engine_hit *find_hit(const struct engine_verdict *v, const char *rule)
-{
-	for (size_t i = 0; i < v->nhits; i++)
-		if (strcmp(v->hits[i].rule, rule) == 0)
-			return &v->hits[i];
-	return NULL;
-}
-
 #define BL "[dnsbl bl.test]\nweight = 1\ncodes = 127.0.0.2=10 127.0.0.3=4\n"
 
 START_TEST(test_ip_zone_listing_scores_its_code)
@@ -181,14 +173,14 @@ START_TEST(test_ip_zone_listing_scores_its_code)
 	const struct engine_hit *h;
 
 	run_ip(e, "192.0.2.7", &v);
-	h = find_hit(&v, "RBL_BL");
+	h = engine_verdict_hit(&v, "RBL_BL");
 	ck_assert_ptr_nonnull(h);
 	ck_assert_double_eq(h->score, 10);
 	ck_assert_str_eq(h->reason, "192.0.2.7 listed in bl.test (127.0.0.2)");
 	ck_assert_double_eq(v.score, 10);
 	ck_assert_uint_eq(v.degraded, 0);
 	run_ip(e, "192.0.2.8", &v);
-	ck_assert_double_eq(find_hit(&v, "RBL_BL")->score, 4);
+	ck_assert_double_eq(engine_verdict_hit(&v, "RBL_BL")->score, 4);
 	engine_free(e);
 }
 END_TEST
@@ -215,9 +207,9 @@ START_TEST(test_unmapped_code_scores_zone_weight_and_rule_is_configurable)
 	struct engine_verdict v;
 
 	run_ip(e, "192.0.2.7", &v);
-	ck_assert_ptr_nonnull(find_hit(&v, "RBL_OWN"));
-	ck_assert_double_eq(find_hit(&v, "RBL_OWN")->score, 2.5);
-	ck_assert_ptr_null(find_hit(&v, "RBL_BL"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(&v, "RBL_OWN"));
+	ck_assert_double_eq(engine_verdict_hit(&v, "RBL_OWN")->score, 2.5);
+	ck_assert_ptr_null(engine_verdict_hit(&v, "RBL_BL"));
 	engine_free(e);
 }
 END_TEST
@@ -229,8 +221,8 @@ START_TEST(test_error_code_answer_makes_zone_unusable)
 	const struct engine_hit *h;
 
 	run_ip(e, "192.0.2.7", &v);
-	ck_assert_ptr_null(find_hit(&v, "RBL_ERR"));
-	h = find_hit(&v, "ZONE_UNUSABLE");
+	ck_assert_ptr_null(engine_verdict_hit(&v, "RBL_ERR"));
+	h = engine_verdict_hit(&v, "ZONE_UNUSABLE");
 	ck_assert_ptr_nonnull(h);
 	ck_assert_double_eq(h->score, 0);
 	ck_assert_str_eq(h->reason, "err.test answered 127.255.255.254 (error code) for 192.0.2.7");
@@ -247,8 +239,8 @@ START_TEST(test_answer_outside_127_is_not_a_listing)
 	struct engine_verdict v;
 
 	run_ip(e, "192.0.2.7", &v);
-	ck_assert_ptr_null(find_hit(&v, "RBL_OUT"));
-	ck_assert_str_eq(find_hit(&v, "ZONE_UNUSABLE")->reason,
+	ck_assert_ptr_null(engine_verdict_hit(&v, "RBL_OUT"));
+	ck_assert_str_eq(engine_verdict_hit(&v, "ZONE_UNUSABLE")->reason,
 			 "out.test answered 10.0.0.1 (outside 127/8) for 192.0.2.7");
 	ck_assert_double_eq(v.score, 0);
 	ck_assert_uint_eq(v.degraded, ENGINE_DEG_ZONE_UNUSABLE);
@@ -262,15 +254,15 @@ START_TEST(test_zone_listing_127_0_0_1_fails_self_test)
 	struct engine_verdict v;
 
 	run_ip(e, "192.0.2.7", &v);
-	ck_assert_ptr_null(find_hit(&v, "RBL_BAD"));
-	ck_assert_str_eq(find_hit(&v, "ZONE_UNUSABLE")->reason,
+	ck_assert_ptr_null(engine_verdict_hit(&v, "RBL_BAD"));
+	ck_assert_str_eq(engine_verdict_hit(&v, "ZONE_UNUSABLE")->reason,
 			 "bad.test failed its RFC 5782 self-test: 127.0.0.1 is listed");
 	ck_assert_uint_eq(v.degraded, ENGINE_DEG_ZONE_UNUSABLE);
 	engine_free(e);
 	/* the same zone without the self-test: the listing counts */
 	e = mk_engine_ok(NULL, "[dnsbl bad.test]\nweight = 10\nselftest = no\n");
 	run_ip(e, "192.0.2.7", &v);
-	ck_assert_double_eq(find_hit(&v, "RBL_BAD")->score, 10);
+	ck_assert_double_eq(engine_verdict_hit(&v, "RBL_BAD")->score, 10);
 	ck_assert_uint_eq(v.degraded, 0);
 	ck_assert_uint_eq(fakedns_count(&fake, "1.0.0.127.bad.test"), 1);
 	engine_free(e);
@@ -283,8 +275,8 @@ START_TEST(test_zone_without_test_point_fails_self_test)
 	struct engine_verdict v;
 
 	run_ip(e, "192.0.2.7", &v);
-	ck_assert_ptr_null(find_hit(&v, "RBL_NT"));
-	ck_assert_str_eq(find_hit(&v, "ZONE_UNUSABLE")->reason,
+	ck_assert_ptr_null(engine_verdict_hit(&v, "RBL_NT"));
+	ck_assert_str_eq(engine_verdict_hit(&v, "ZONE_UNUSABLE")->reason,
 			 "nt.test failed its RFC 5782 self-test: 127.0.0.2 is not listed");
 	engine_free(e);
 }
@@ -296,9 +288,9 @@ START_TEST(test_unusable_zone_does_not_spoil_other_zones)
 	struct engine_verdict v;
 
 	run_ip(e, "192.0.2.7", &v);
-	ck_assert_double_eq(find_hit(&v, "RBL_BL")->score, 10);
-	ck_assert_ptr_nonnull(find_hit(&v, "ZONE_UNUSABLE"));
-	ck_assert_ptr_null(find_hit(&v, "RBL_ERR"));
+	ck_assert_double_eq(engine_verdict_hit(&v, "RBL_BL")->score, 10);
+	ck_assert_ptr_nonnull(engine_verdict_hit(&v, "ZONE_UNUSABLE"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "RBL_ERR"));
 	ck_assert_double_eq(v.score, 10);
 	engine_free(e);
 }
@@ -356,7 +348,7 @@ START_TEST(test_url_host_cut_to_registered_domain)
 
 	input_init(&in, NULL, NULL, NULL);
 	run(e, &in, m, 2000, &v);
-	h = find_hit(&v, "DBL_DBL");
+	h = engine_verdict_hit(&v, "DBL_DBL");
 	ck_assert_ptr_nonnull(h);
 	ck_assert_double_eq(h->score, 6);
 	ck_assert_str_eq(h->reason, "spam.com.vn (url) listed in dbl.test (127.0.1.2)");
@@ -390,7 +382,7 @@ START_TEST(test_domain_identities_one_hit_per_domain)
 	e = mk_engine_ok(NULL, DBL "check = from\n");
 	input_init(&in, NULL, "mx1.other.vn", "x@other.vn");
 	run(e, &in, m, 2000, &v);
-	ck_assert_str_eq(find_hit(&v, "DBL_DBL")->reason,
+	ck_assert_str_eq(engine_verdict_hit(&v, "DBL_DBL")->reason,
 			 "spam.com.vn (from) listed in dbl.test (127.0.1.2)");
 	ck_assert_uint_eq(fakedns_count(&fake, "other.vn.dbl.test"), 0);
 	msg_free(m);
@@ -411,7 +403,7 @@ START_TEST(test_max_url_domains_caps_lookups)
 	ck_assert_uint_eq(fakedns_count(&fake, "one.vn.dbl.test"), 1);
 	ck_assert_uint_eq(fakedns_count(&fake, "two.vn.dbl.test"), 1);
 	ck_assert_uint_eq(fakedns_count(&fake, "other.vn.dbl.test"), 0);
-	ck_assert_ptr_null(find_hit(&v, "DBL_DBL"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "DBL_DBL"));
 	msg_free(m);
 	engine_free(e);
 }
@@ -525,7 +517,7 @@ START_TEST(test_allow_domain_zone_needs_spf_pass)
 	input_init(&in, "192.0.2.7", NULL, "news@partner.test");
 	run(e, &in, NULL, 2000, &v);
 	ck_assert_int_eq(v.allowed, 0);
-	ck_assert_ptr_nonnull(find_hit(&v, "SPF_FAIL"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(&v, "SPF_FAIL"));
 	ck_assert_double_eq(v.score, 13);
 	engine_free(e);
 }
@@ -541,21 +533,21 @@ START_TEST(test_spf_results_in_authentication_results)
 	run(e, &in, NULL, 2000, &v);
 	ck_assert_str_eq(v.hdr_auth_results,
 			 "mx.test; spf=pass smtp.mailfrom=pass.test;\n\tspf=fail smtp.helo=mta.pass.test");
-	ck_assert_double_eq(find_hit(&v, "SPF_PASS")->score, -0.5);
-	ck_assert_str_eq(find_hit(&v, "SPF_PASS")->reason,
+	ck_assert_double_eq(engine_verdict_hit(&v, "SPF_PASS")->score, -0.5);
+	ck_assert_str_eq(engine_verdict_hit(&v, "SPF_PASS")->reason,
 			 "SPF pass for mail from pass.test, client 192.0.2.10");
-	ck_assert_double_eq(find_hit(&v, "HELO_SPF_FAIL")->score, 1);
+	ck_assert_double_eq(engine_verdict_hit(&v, "HELO_SPF_FAIL")->score, 1);
 	ck_assert_double_eq(v.score, 0.5);
 
 	input_init(&in, "192.0.2.10", "[192.0.2.10]", "bob@fail.test");
 	run(e, &in, NULL, 2000, &v);
 	ck_assert_str_eq(v.hdr_auth_results, "mx.test; spf=fail smtp.mailfrom=fail.test");
-	ck_assert_double_eq(find_hit(&v, "SPF_FAIL")->score, 3);
+	ck_assert_double_eq(engine_verdict_hit(&v, "SPF_FAIL")->score, 3);
 
 	input_init(&in, "192.0.2.10", NULL, "carol@nowhere.test");
 	run(e, &in, NULL, 2000, &v);
 	ck_assert_str_eq(v.hdr_auth_results, "mx.test; spf=none smtp.mailfrom=nowhere.test");
-	ck_assert_double_eq(find_hit(&v, "SPF_NONE")->score, 0.5);
+	ck_assert_double_eq(engine_verdict_hit(&v, "SPF_NONE")->score, 0.5);
 
 	/* no client address: nothing checked */
 	input_init(&in, NULL, NULL, "carol@pass.test");
@@ -877,9 +869,9 @@ START_TEST(test_zone_dns_servers_override_engine_list)
 		 BL "[dnsbl two.test]\nweight = 3\ndns_servers = 127.0.0.1:%d\n", fake2.port);
 	e = mk_engine_ok(NULL, sections);
 	run_ip(e, "192.0.2.7", &v);
-	ck_assert_str_eq(find_hit(&v, "RBL_BL")->reason, "192.0.2.7 listed in bl.test (127.0.0.2)");
-	ck_assert_ptr_nonnull(find_hit(&v, "RBL_TWO"));
-	ck_assert_str_eq(find_hit(&v, "RBL_TWO")->reason,
+	ck_assert_str_eq(engine_verdict_hit(&v, "RBL_BL")->reason, "192.0.2.7 listed in bl.test (127.0.0.2)");
+	ck_assert_ptr_nonnull(engine_verdict_hit(&v, "RBL_TWO"));
+	ck_assert_str_eq(engine_verdict_hit(&v, "RBL_TWO")->reason,
 			 "192.0.2.7 listed in two.test (127.0.0.2)");
 	ck_assert_double_eq(v.score, 13);
 	ck_assert_uint_eq(v.degraded, 0);
@@ -929,7 +921,7 @@ START_TEST(test_txt_reason_in_hit_header_and_reply)
 
 	run_ip(e, "192.0.2.7", &v);
 	ck_assert_int_eq(v.action, ENGINE_REJECT);
-	ck_assert_str_eq(find_hit(&v, "RBL_BL")->reason, want);
+	ck_assert_str_eq(engine_verdict_hit(&v, "RBL_BL")->reason, want);
 	ck_assert_double_eq(v.score, 10);
 	ck_assert_uint_eq(v.degraded, 0);
 	ck_assert_str_eq(v.reply, "192.0.2.7 listed in bl.test (127.0.0.2): Listed: "
@@ -944,7 +936,7 @@ START_TEST(test_txt_reason_in_hit_header_and_reply)
 	ck_assert_uint_eq(fakedns_count(&fake, "7.2.0.192.bl.test"), 2);
 	/* cached: the same reason, nothing asked */
 	run_ip(e, "192.0.2.7", &v);
-	ck_assert_str_eq(find_hit(&v, "RBL_BL")->reason, want);
+	ck_assert_str_eq(engine_verdict_hit(&v, "RBL_BL")->reason, want);
 	ck_assert_uint_eq(fakedns_count(&fake, "7.2.0.192.bl.test"), 2);
 	engine_free(e);
 }
@@ -964,7 +956,7 @@ START_TEST(test_txt_only_for_listed_names_and_only_when_asked)
 	/* txt = no (the default): no TXT for a listed name, no text in the reason */
 	e = mk_engine_ok(NULL, BL);
 	run_ip(e, "192.0.2.9", &v);
-	ck_assert_str_eq(find_hit(&v, "RBL_BL")->reason, "192.0.2.9 listed in bl.test (127.0.0.2)");
+	ck_assert_str_eq(engine_verdict_hit(&v, "RBL_BL")->reason, "192.0.2.9 listed in bl.test (127.0.0.2)");
 	ck_assert_uint_eq(fakedns_count(&fake, "9.2.0.192.bl.test"), 1);
 	engine_free(e);
 }
@@ -979,7 +971,7 @@ START_TEST(test_txt_timeout_keeps_the_listing)
 
 	input_init(&in, "192.0.2.8", NULL, NULL);
 	run(e, &in, NULL, 600, &v);
-	h = find_hit(&v, "RBL_BL");
+	h = engine_verdict_hit(&v, "RBL_BL");
 	ck_assert_ptr_nonnull(h);
 	ck_assert_str_eq(h->reason, "192.0.2.8 listed in bl.test (127.0.0.3)");
 	ck_assert_double_eq(v.score, 4);

@@ -91,20 +91,12 @@ static struct engine_verdict *run(cr_engine *e, const char *text, const char *rc
 	return v;
 }
 
-static const struct engine_hit *hit(const struct engine_verdict *v, const char *rule)
-{
-	for (size_t i = 0; i < v->nhits; i++)
-		if (strcmp(v->hits[i].rule, rule) == 0)
-			return &v->hits[i];
-	return NULL;
-}
-
 /* The R8 reason, "" when R8 did not fire. */
 static const char *r8_of(cr_engine *e, const char *text, const char *rcpt, const char *user)
 {
 	static char reason[ENGINE_REASON_MAX];
 	struct engine_verdict *v = run(e, text, rcpt, user, 0);
-	const struct engine_hit *h = hit(v, "R8");
+	const struct engine_hit *h = engine_verdict_hit(v, "R8");
 
 	util_strlcpy(reason, h ? h->reason : "", sizeof reason);
 	if (h != NULL)
@@ -183,11 +175,11 @@ START_TEST(test_second_confirmation_fails)
 	ck_assert_str_eq(r8_of(e, VI_GOOD, "b@example.vn", "u9"), "");
 	/* a dry run (chanrac scan) reads but records nothing */
 	v = run(e, VI_GOOD, "d@example.vn", "u1", 1);
-	ck_assert_ptr_null(hit(v, "R8"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "R8"));
 	free(v);
 	ck_assert_int_eq(th_int("EXISTS %s", "cr:r8:u1:d@example.vn"), 0);
 	v = run(e, VI_GOOD, "b@example.vn", "u1", 1);
-	ck_assert_ptr_nonnull(hit(v, "R8"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "R8"));
 	free(v);
 	ck_assert_int_eq(th_int("ZCARD %s", "cr:r8:u1:b@example.vn"), 2);
 	ck_assert(th_int("PTTL %s", "cr:r8:u1:b@example.vn") > 2591000000LL);
@@ -313,8 +305,8 @@ START_TEST(test_weight_counts_toward_hold)
 	cr_engine *e = engine_of("[outbound]\nhold_score = 3\n");
 	struct engine_verdict *v = run(e, VI_NO_TIMES, "b@example.vn", "u1", 0);
 
-	ck_assert_ptr_nonnull(hit(v, "R8"));
-	ck_assert_ptr_nonnull(hit(v, "OUT_SCORE"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "R8"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "OUT_SCORE"));
 	ck_assert_int_eq(v->hold, 1);
 	ck_assert_int_eq(v->action, ENGINE_QUARANTINE);
 	free(v);

@@ -106,14 +106,6 @@ static struct engine_verdict *run(cr_engine *e, const char *text, const char *co
 	return v;
 }
 
-static const struct engine_hit *hit(const struct engine_verdict *v, const char *rule)
-{
-	for (size_t i = 0; i < v->nhits; i++)
-		if (strcmp(v->hits[i].rule, rule) == 0)
-			return &v->hits[i];
-	return NULL;
-}
-
 static void optout(cr_kv *kv, const char *rcpt, const char *adv, int64_t at)
 {
 	struct optout o = { 0 };
@@ -139,9 +131,9 @@ START_TEST(test_r7_refuses_one_recipient_only)
 
 	optout(kv, "b@example.vn", "example.vn", util_now() - 10);
 	v = run(e, AD, rcpts, 3, NULL, 0);
-	ck_assert_ptr_nonnull(hit(v, "ADV_LABEL"));
-	ck_assert_ptr_nonnull(hit(v, "R7"));
-	ck_assert_ptr_nonnull(strstr(hit(v, "R7")->reason,
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "ADV_LABEL"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "R7"));
+	ck_assert_ptr_nonnull(strstr(engine_verdict_hit(v, "R7")->reason,
 				     "b@example.vn opted out of advertising from example.vn at "));
 	ck_assert_int_eq(v->nrcpts, 3);
 	ck_assert_int_eq(v->rcpt[0].action, ENGINE_ACCEPT);
@@ -159,7 +151,7 @@ START_TEST(test_r7_refuses_one_recipient_only)
 	free(v);
 	/* personal mail is not advertising: no R7 */
 	v = run(e, PLAIN, rcpts + 1, 1, NULL, 0);
-	ck_assert_ptr_null(hit(v, "R7"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "R7"));
 	ck_assert_int_eq(v->rcpt[0].action, ENGINE_ACCEPT);
 	free(v);
 	kv_close(kv);
@@ -177,8 +169,8 @@ START_TEST(test_r7_all_and_time_and_action_score)
 	optout(kv, "a@example.vn", "*", util_now() - 10);
 	optout(kv, "b@example.vn", "*", util_now() + 3600); /* later than the message */
 	v = run(e, AD, rcpts, 2, NULL, 0);
-	ck_assert_ptr_nonnull(hit(v, "R7"));
-	ck_assert_ptr_nonnull(strstr(hit(v, "R7")->reason, "a@example.vn opted out of all advertising"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "R7"));
+	ck_assert_ptr_nonnull(strstr(engine_verdict_hit(v, "R7")->reason, "a@example.vn opted out of all advertising"));
 	/* action = score: not refused by rule, and weight 1 is not enough */
 	ck_assert_str_eq(v->rcpt[0].rule, "");
 	ck_assert_int_eq(v->rcpt[0].action, ENGINE_ACCEPT);
@@ -204,9 +196,9 @@ START_TEST(test_r7_unknown_advertiser_only_all)
 	optout(kv, "a@example.vn", "*", util_now() - 10);
 	optout(kv, "b@example.vn", "example.vn", util_now() - 10);
 	v = run(e, NOFROM, rcpts, 2, NULL, 0);
-	ck_assert_ptr_nonnull(hit(v, "ADV_LABEL"));
-	ck_assert_ptr_nonnull(hit(v, "R7"));
-	ck_assert_ptr_nonnull(strstr(hit(v, "R7")->reason, "a@example.vn opted out of all advertising"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "ADV_LABEL"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "R7"));
+	ck_assert_ptr_nonnull(strstr(engine_verdict_hit(v, "R7")->reason, "a@example.vn opted out of all advertising"));
 	ck_assert_int_eq(v->rcpt[0].action, ENGINE_REJECT);
 	ck_assert_int_eq(v->rcpt[1].action, ENGINE_ACCEPT);
 	free(v);
@@ -246,22 +238,22 @@ START_TEST(test_r5_from_the_fourth)
 
 	for (int i = 1; i <= 3; i++) {
 		v = run(e, AD, a, 1, NULL, 0);
-		ck_assert_msg(hit(v, "R5") == NULL, "message %d", i);
+		ck_assert_msg(engine_verdict_hit(v, "R5") == NULL, "message %d", i);
 		free(v);
 	}
 	/* a dry run (chanrac scan) sees the 4th but records nothing */
 	v = run(e, AD, a, 1, NULL, 1);
-	ck_assert_ptr_nonnull(hit(v, "R5"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "R5"));
 	free(v);
 	ck_assert_int_eq(th_int("ZCARD %s", "cr:freq:example.vn:a@example.vn"), 3);
 	v = run(e, AD, a, 1, NULL, 0);
-	ck_assert_ptr_nonnull(hit(v, "R5"));
-	ck_assert_str_eq(hit(v, "R5")->reason,
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "R5"));
+	ck_assert_str_eq(engine_verdict_hit(v, "R5")->reason,
 			 "a@example.vn: advertising email 4 from example.vn within 86400s (at most 3)");
 	ck_assert(v->rcpt[0].score == 5);
 	free(v);
 	v = run(e, AD, b, 1, NULL, 0);
-	ck_assert_ptr_null(hit(v, "R5"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "R5"));
 	free(v);
 	/* same_content_max = 0 (default): no content counter */
 	text_id(AD, 0, id);
@@ -313,8 +305,8 @@ static void expect_r5(const struct engine_verdict *v, const char *fmt, const cha
 	char why[ENGINE_REASON_MAX];
 
 	snprintf(why, sizeof why, fmt, id);
-	ck_assert_ptr_nonnull(hit(v, "R5"));
-	ck_assert_str_eq(hit(v, "R5")->reason, why);
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "R5"));
+	ck_assert_str_eq(engine_verdict_hit(v, "R5")->reason, why);
 }
 
 /* R5's legacy limit, same_content_max = 1 with max = 0: the same text twice to
@@ -337,14 +329,14 @@ START_TEST(test_r5_same_content)
 	snprintf(key, sizeof key, "cr:freq:example.vn#%s:a@example.vn", id);
 	v = run(e, AD, a, 1, NULL, 0);
 	ck_assert_str_eq(v->template_id, id);
-	ck_assert_ptr_null(hit(v, "R5"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "R5"));
 	free(v);
 	ck_assert_int_eq(th_int("ZCARD %s", key), 1);
 	/* max = 0: the per-advertiser counter is off */
 	ck_assert_int_eq(th_int("EXISTS %s", "cr:freq:example.vn:a@example.vn"), 0);
 	v = run(e, AD2, a, 1, NULL, 0);
 	ck_assert_str_eq(v->template_id, id2);
-	ck_assert_ptr_null(hit(v, "R5"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "R5"));
 	free(v);
 	v = run(e, AD, a, 1, NULL, 0);
 	expect_r5(v, SAME2, id);
@@ -369,7 +361,7 @@ START_TEST(test_r5_same_content)
 	e = engine_of("[frequency]\nmax = 2\nsame_content_max = 1\n");
 	a[0] = "b@example.vn";
 	v = run(e, AD, a, 1, NULL, 0);
-	ck_assert_ptr_null(hit(v, "R5"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "R5"));
 	free(v);
 	v = run(e, AD, a, 1, NULL, 0);
 	expect_r5(v, "b@example.vn: advertising email 2 with the same content (template %s) from "
@@ -411,16 +403,16 @@ START_TEST(test_template_matches_reworded_copy)
 	util_strlcpy(t.reason, "lottery scam", sizeof t.reason);
 	ck_assert_int_eq(template_add(kv, &fp, &t, err, sizeof err), TEMPLATE_OK);
 	v = run(e, copy, rc, 1, NULL, 0);
-	ck_assert_ptr_nonnull(hit(v, "TEMPLATE"));
-	ck_assert_ptr_nonnull(strstr(hit(v, "TEMPLATE")->reason, "lottery scam"));
-	ck_assert(hit(v, "TEMPLATE")->score == 10);
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "TEMPLATE"));
+	ck_assert_ptr_nonnull(strstr(engine_verdict_hit(v, "TEMPLATE")->reason, "lottery scam"));
+	ck_assert(engine_verdict_hit(v, "TEMPLATE")->score == 10);
 	free(v);
 	v = run(e, PLAIN, rc, 1, NULL, 0);
-	ck_assert_ptr_null(hit(v, "TEMPLATE"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "TEMPLATE"));
 	free(v);
 	ck_assert_int_eq(template_del(kv, t.id, err, sizeof err), TEMPLATE_OK);
 	v = run(e, copy, rc, 1, NULL, 0);
-	ck_assert_ptr_null(hit(v, "TEMPLATE"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "TEMPLATE"));
 	free(v);
 	kv_close(kv);
 	engine_free(e);
@@ -444,14 +436,14 @@ START_TEST(test_outbound_hold_and_release)
 	v = run(e, PLAIN, rc, 1, "u1", 0);
 	ck_assert_int_eq(v->hold, 1);
 	ck_assert_int_eq(v->action, ENGINE_QUARANTINE);
-	ck_assert_str_eq(hit(v, "OUT_LIMIT")->reason,
+	ck_assert_str_eq(engine_verdict_hit(v, "OUT_LIMIT")->reason,
 			 "3 messages this hour from user u1 (limit 2); user held");
 	free(v);
 	v = run(e, PLAIN, rc, 1, "u2", 0);
 	ck_assert_int_eq(v->hold, 0);
 	free(v);
 	v = run(e, PLAIN, rc, 1, "u1", 1); /* dry run: still held, nothing noted */
-	ck_assert_ptr_nonnull(hit(v, "OUT_HELD"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "OUT_HELD"));
 	free(v);
 	ck_assert_int_eq(th_int("LLEN %s", "cr:ob:held:u1"), 1);
 	ck_assert_int_eq(outbound_release(kv, "u1", util_now(), NULL, NULL, err, sizeof err),
@@ -482,8 +474,8 @@ START_TEST(test_outbound_hold_on_score)
 	util_strlcpy(t.reason, "test", sizeof t.reason);
 	ck_assert_int_eq(template_add(kv, &fp, &t, err, sizeof err), TEMPLATE_OK);
 	v = run(e, PLAIN, rc, 1, "u3", 0);
-	ck_assert_ptr_nonnull(hit(v, "TEMPLATE"));
-	ck_assert_ptr_nonnull(hit(v, "OUT_SCORE"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "TEMPLATE"));
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "OUT_SCORE"));
 	ck_assert_int_eq(v->hold, 1);
 	free(v);
 	kv_close(kv);
@@ -591,8 +583,8 @@ START_TEST(test_outbound_advertising_and_template_id)
 	ck_assert_int_eq(strlen(want), FINGERPRINT_ID_LEN);
 	v = run(e, AD, rc, 1, "u1", 0);
 	ck_assert_int_eq(v->advertising, 1);
-	ck_assert_ptr_null(hit(v, "ADV_LABEL"));
-	ck_assert_ptr_null(hit(v, "R4h"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "ADV_LABEL"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "R4h"));
 	ck_assert_str_eq(v->template_id, want);
 	free(v);
 
@@ -630,8 +622,8 @@ START_TEST(test_dead_redis_degrades_never_rejects)
 	ck_assert_ptr_nonnull(e);
 	v = run(e, AD, rc, 1, NULL, 0);
 	ck_assert(v->degraded & ENGINE_DEG_STORE);
-	ck_assert_ptr_null(hit(v, "R7"));
-	ck_assert_ptr_null(hit(v, "R5"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "R7"));
+	ck_assert_ptr_null(engine_verdict_hit(v, "R5"));
 	ck_assert_int_ne(v->action, ENGINE_REJECT);
 	ck_assert_int_eq(v->rcpt[0].action, ENGINE_ACCEPT);
 	free(v);
