@@ -19,9 +19,9 @@
 #include "msg.h"
 #include "util.h"
 
+#include "corpus_helper.h"
 #include "fakedns_helper.h"
 
-#define CORPUS "tests/corpus/advert/"
 
 /* ---- R1 / R1a / R1b ------------------------------------------------------------ */
 
@@ -472,20 +472,9 @@ static char err[512];
 
 static void dkim_setup(void)
 {
-	char pub[400] = "";
-	FILE *f = fopen(CORPUS "keys/test.pub.b64", "r");
-
 	log_open("test_advert", 0, LOG_LEVEL_ERR);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(pub, sizeof(pub), f));
-	fclose(f);
-	pub[strcspn(pub, "\n")] = '\0';
-	snprintf(key_shop, sizeof(key_shop),
-		 "sel._domainkey.shop-abc.vn TXT rr sel._domainkey.shop-abc.vn. 60 IN TXT "
-		 "\"v=DKIM1; k=rsa; p=%s\"", pub);
-	snprintf(key_green, sizeof(key_green),
-		 "news._domainkey.greentravel.vn TXT rr news._domainkey.greentravel.vn. 60 IN TXT "
-		 "\"v=DKIM1; k=rsa; p=%s\"", pub);
+	corpus_key_rule("sel", "shop-abc.vn", key_shop, sizeof(key_shop));
+	corpus_key_rule("news", "greentravel.vn", key_green, sizeof(key_green));
 	dns_rules[0] = key_shop;
 	dns_rules[1] = key_green;
 	dns_rules[2] = "sel._domainkey.drop.test TXT drop";
@@ -496,38 +485,6 @@ static void dkim_setup(void)
 static void dkim_teardown(void)
 {
 	fakedns_stop(&fake);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = malloc(1 << 20);
-
-	ck_assert_msg(f != NULL, "%s", path);
-	*len = fread(buf, 1, (1 << 20) - 1, f);
-	buf[*len] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static cr_msg *corpus_msg(const char *name, const char *from, const char *to)
-{
-	char path[256];
-	size_t len;
-	char *buf;
-	cr_msg *m;
-
-	snprintf(path, sizeof(path), CORPUS "%s.eml", name);
-	buf = slurp(path, &len);
-	if (from != NULL) {
-		char *p = strstr(buf, from);
-		ck_assert_ptr_nonnull(p);
-		ck_assert_uint_eq(strlen(from), strlen(to));
-		memcpy(p, to, strlen(to));
-	}
-	m = parse(buf);
-	free(buf);
-	return m;
 }
 
 static void verify(const cr_msg *m, int64_t budget_ms, struct dkimcheck_result *out)
@@ -627,8 +584,8 @@ START_TEST(test_dkim_one_key_timeout_spares_the_others)
 
 	snprintf(pa, sizeof(pa), CORPUS "%s.eml", "vi-dkim-no-oneclick");
 	snprintf(pb, sizeof(pb), CORPUS "%s.eml", "vi-oneclick-dkim");
-	a = slurp(pa, &la);
-	b = slurp(pb, &lb);
+	a = corpus_slurp(pa, &la);
+	b = corpus_slurp(pb, &lb);
 	/* a's DKIM-Signature field (its first field, folded), with d= made unreachable */
 	sig_end = strstr(a, "\nFrom:");
 	ck_assert_ptr_nonnull(sig_end);
@@ -668,14 +625,6 @@ static cr_engine *mk_engine(const char *advert_keys)
 	return e;
 }
 
-static const struct engine_hit *hit(const struct engine_verdict *v, const char *rule)
-{
-	for (size_t i = 0; i < v->nhits; i++)
-		if (strcmp(v->hits[i].rule, rule) == 0)
-			return &v->hits[i];
-	return NULL;
-}
-
 static void check_msg(cr_engine *e, const char *name, struct engine_verdict *v)
 {
 	struct engine_input in = { 0 };
@@ -693,23 +642,23 @@ START_TEST(test_engine_rules_and_weights)
 
 	ck_assert_msg(e != NULL, "%s", err);
 	check_msg(e, "vi-nothing-compliant", &v);
-	ck_assert_ptr_nonnull(hit(&v, "ADV_LABEL"));
-	ck_assert_double_eq(hit(&v, "ADV_LABEL")->score, 0);
-	ck_assert_double_eq(hit(&v, "R1b")->score, 2.5);
-	ck_assert_double_eq(hit(&v, "R3")->score, 1.25);
-	ck_assert_double_eq(hit(&v, "R4")->score, 3);
-	ck_assert_double_eq(hit(&v, "R4h")->score, 0.75);
-	ck_assert_str_eq(hit(&v, "R4h")->reason, "no List-Unsubscribe");
+	ck_assert_ptr_nonnull(engine_verdict_hit(&v, "ADV_LABEL"));
+	ck_assert_double_eq(engine_verdict_hit(&v, "ADV_LABEL")->score, 0);
+	ck_assert_double_eq(engine_verdict_hit(&v, "R1b")->score, 2.5);
+	ck_assert_double_eq(engine_verdict_hit(&v, "R3")->score, 1.25);
+	ck_assert_double_eq(engine_verdict_hit(&v, "R4")->score, 3);
+	ck_assert_double_eq(engine_verdict_hit(&v, "R4h")->score, 0.75);
+	ck_assert_str_eq(engine_verdict_hit(&v, "R4h")->reason, "no List-Unsubscribe");
 	check_msg(e, "label-adv", &v);
-	ck_assert_double_eq(hit(&v, "R1a")->score, 0.5);
-	ck_assert_ptr_null(hit(&v, "R1b"));
+	ck_assert_double_eq(engine_verdict_hit(&v, "R1a")->score, 0.5);
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R1b"));
 	check_msg(e, "vi-unlabelled-bulk", &v);
-	ck_assert_double_eq(hit(&v, "ADV_NO_LABEL")->score, 3);
-	ck_assert_ptr_null(hit(&v, "ADV_LABEL"));
+	ck_assert_double_eq(engine_verdict_hit(&v, "ADV_NO_LABEL")->score, 3);
+	ck_assert_ptr_null(engine_verdict_hit(&v, "ADV_LABEL"));
 	check_msg(e, "vi-personal", &v);
-	ck_assert_uint_eq(v.nhits == 0 || (hit(&v, "ADV_LABEL") == NULL &&
-					   hit(&v, "ADV_NO_LABEL") == NULL && hit(&v, "R3") == NULL &&
-					   hit(&v, "R4") == NULL && hit(&v, "R4h") == NULL), 1);
+	ck_assert_uint_eq(v.nhits == 0 || (engine_verdict_hit(&v, "ADV_LABEL") == NULL &&
+					   engine_verdict_hit(&v, "ADV_NO_LABEL") == NULL && engine_verdict_hit(&v, "R3") == NULL &&
+					   engine_verdict_hit(&v, "R4") == NULL && engine_verdict_hit(&v, "R4h") == NULL), 1);
 	engine_free(e);
 }
 END_TEST
@@ -721,15 +670,15 @@ START_TEST(test_engine_one_click_needs_dkim_coverage)
 
 	ck_assert_msg(e != NULL, "%s", err);
 	check_msg(e, "vi-oneclick-dkim", &v);
-	ck_assert_ptr_null(hit(&v, "R4h"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R4h"));
 	ck_assert_str_eq(v.hdr_auth_results, "mx.test; dkim=pass header.d=shop-abc.vn header.s=sel;\n"
 			 "\tdmarc=none header.from=shop-abc.vn"); /* R10: no _dmarc record */
 	check_msg(e, "vi-oneclick-not-covered", &v);
-	ck_assert_str_eq(hit(&v, "R4h")->reason,
+	ck_assert_str_eq(engine_verdict_hit(&v, "R4h")->reason,
 			 "one-click List-Unsubscribe-Post not covered by the h= of a passing DKIM "
 			 "signature (RFC 8058 4)");
 	check_msg(e, "vi-oneclick-dkim-broken", &v);
-	ck_assert_str_eq(hit(&v, "R4h")->reason,
+	ck_assert_str_eq(engine_verdict_hit(&v, "R4h")->reason,
 			 "one-click List-Unsubscribe-Post without a passing DKIM signature (RFC 8058 4)");
 	ck_assert_ptr_nonnull(strstr(v.hdr_auth_results, "dkim=fail (body hash did not verify)"));
 	engine_free(e);
@@ -737,7 +686,7 @@ START_TEST(test_engine_one_click_needs_dkim_coverage)
 	 * and nothing goes into A-R */
 	e = mk_engine("dkim = no\n[r10]\nenabled = no\n");
 	check_msg(e, "vi-oneclick-dkim", &v);
-	ck_assert_ptr_nonnull(strstr(hit(&v, "R4h")->reason, "DKIM verification is off"));
+	ck_assert_ptr_nonnull(strstr(engine_verdict_hit(&v, "R4h")->reason, "DKIM verification is off"));
 	ck_assert_ptr_null(strstr(v.hdr_auth_results, "dkim="));
 	engine_free(e);
 }
@@ -750,18 +699,18 @@ START_TEST(test_engine_optout_languages_both)
 
 	ck_assert_msg(e != NULL, "%s", err);
 	check_msg(e, "vi-compliant-b", &v);
-	ck_assert_str_eq(hit(&v, "R4")->reason, "opt-out section lacks English wording");
+	ck_assert_str_eq(engine_verdict_hit(&v, "R4")->reason, "opt-out section lacks English wording");
 	check_msg(e, "en-compliant", &v);
-	ck_assert_str_eq(hit(&v, "R4")->reason, "opt-out section lacks Vietnamese wording");
+	ck_assert_str_eq(engine_verdict_hit(&v, "R4")->reason, "opt-out section lacks Vietnamese wording");
 	check_msg(e, "vi-en-bilingual", &v);
-	ck_assert_ptr_null(hit(&v, "R4"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R4"));
 	engine_free(e);
 	/* the default (D91) takes either language */
 	e = mk_engine(NULL);
 	check_msg(e, "vi-compliant-b", &v);
-	ck_assert_ptr_null(hit(&v, "R4"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R4"));
 	check_msg(e, "en-compliant", &v);
-	ck_assert_ptr_null(hit(&v, "R4"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R4"));
 	engine_free(e);
 }
 END_TEST

@@ -14,9 +14,9 @@
 #include "msg.h"
 #include "util.h"
 
+#include "corpus_helper.h"
 #include "fakedns_helper.h"
 
-#define CORPUS "tests/corpus/advert/"
 
 static char key_shop[600];
 static const char *rules[] = {
@@ -53,17 +53,8 @@ static char err[512];
 
 static void setup(void)
 {
-	char pub[400] = "";
-	FILE *f = fopen(CORPUS "keys/test.pub.b64", "r");
-
 	log_open("test_engine_r10", 0, LOG_LEVEL_ERR);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(pub, sizeof(pub), f));
-	fclose(f);
-	pub[strcspn(pub, "\n")] = '\0';
-	snprintf(key_shop, sizeof(key_shop),
-		 "sel._domainkey.shop-abc.vn TXT rr sel._domainkey.shop-abc.vn. 60 IN TXT "
-		 "\"v=DKIM1; k=rsa; p=%s\"", pub);
+	corpus_key_rule("sel", "shop-abc.vn", key_shop, sizeof(key_shop));
 	rules[0] = key_shop;
 	fakedns_start(&fake, 0, rules);
 }
@@ -100,30 +91,6 @@ static cr_msg *mk_msg(const char *text)
 	return m;
 }
 
-static cr_msg *corpus_msg(const char *name, const char *from, const char *to)
-{
-	char path[256], *buf = malloc(1 << 20);
-	FILE *f;
-	size_t len;
-	cr_msg *m;
-
-	snprintf(path, sizeof(path), CORPUS "%s.eml", name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "%s", path);
-	len = fread(buf, 1, (1 << 20) - 1, f);
-	buf[len] = '\0';
-	fclose(f);
-	if (from != NULL) {
-		char *p = strstr(buf, from);
-		ck_assert_ptr_nonnull(p);
-		ck_assert_uint_eq(strlen(from), strlen(to));
-		memcpy(p, to, strlen(to));
-	}
-	m = mk_msg(buf);
-	free(buf);
-	return m;
-}
-
 /* Checks msg from client 192.0.2.7 with envelope sender mail_from (NULL: none,
  * so no SPF result). */
 static void check(cr_engine *e, const cr_msg *m, const char *mail_from, const char *sasl_user,
@@ -155,18 +122,6 @@ static void check_from(cr_engine *e, const char *from, const char *mail_from,
 	msg_free(m);
 }
 
-static const struct engine_hit *hit(const struct engine_verdict *v, const char *rule)
-{
-	const struct engine_hit *found = NULL;
-
-	for (size_t i = 0; i < v->nhits; i++)
-		if (strcmp(v->hits[i].rule, rule) == 0) {
-			ck_assert_msg(found == NULL, "%s fired twice", rule);
-			found = &v->hits[i];
-		}
-	return found;
-}
-
 /* R10 scored score for From domain from, sent with MAIL FROM b@other.test (SPF
  * pass, unaligned); policy: the end of the reason; ar: in Authentication-Results. */
 static void expect_unaligned(const struct engine_verdict *v, double score, const char *from,
@@ -177,9 +132,9 @@ static void expect_unaligned(const struct engine_verdict *v, double score, const
 	snprintf(want, sizeof(want),
 		 "From domain %s not aligned with a passing SPF or DKIM identity (SPF pass for "
 		 "other.test, no DKIM signature); %s", from, policy);
-	ck_assert_ptr_nonnull(hit(v, "R10"));
-	ck_assert_double_eq(hit(v, "R10")->score, score);
-	ck_assert_str_eq(hit(v, "R10")->reason, want);
+	ck_assert_ptr_nonnull(engine_verdict_hit(v, "R10"));
+	ck_assert_double_eq(engine_verdict_hit(v, "R10")->score, score);
+	ck_assert_str_eq(engine_verdict_hit(v, "R10")->reason, want);
 	ck_assert_msg(strstr(v->hdr_auth_results, ar) != NULL, "%s", v->hdr_auth_results);
 }
 
@@ -190,9 +145,9 @@ START_TEST(test_r10_no_from_field)
 	cr_msg *m = mk_msg("To: b@example.vn\nSubject: hello\n\nhi\n");
 
 	check(e, m, "a@other.test", NULL, 2000, &v);
-	ck_assert_ptr_nonnull(hit(&v, "R10"));
-	ck_assert_double_eq(hit(&v, "R10")->score, 3);
-	ck_assert_str_eq(hit(&v, "R10")->reason, "no From field");
+	ck_assert_ptr_nonnull(engine_verdict_hit(&v, "R10"));
+	ck_assert_double_eq(engine_verdict_hit(&v, "R10")->score, 3);
+	ck_assert_str_eq(engine_verdict_hit(&v, "R10")->reason, "no From field");
 	ck_assert_str_eq(v.hdr_auth_results, "mx.test; spf=pass smtp.mailfrom=other.test");
 	msg_free(m);
 	engine_free(e);
@@ -206,8 +161,8 @@ START_TEST(test_r10_two_from_fields)
 	cr_msg *m = mk_msg("From: a@reject.test\nFrom: b@other.test\nSubject: x\n\nhi\n");
 
 	check(e, m, "a@other.test", NULL, 2000, &v);
-	ck_assert_double_eq(hit(&v, "R10")->score, 4.5);
-	ck_assert_str_eq(hit(&v, "R10")->reason, "2 From fields");
+	ck_assert_double_eq(engine_verdict_hit(&v, "R10")->score, 4.5);
+	ck_assert_str_eq(engine_verdict_hit(&v, "R10")->reason, "2 From fields");
 	/* no DMARC for a message without a single From: nothing looked up */
 	ck_assert_ptr_null(strstr(v.hdr_auth_results, "dmarc="));
 	ck_assert_uint_eq(fakedns_count(&fake, "_dmarc.reject.test"), 0);
@@ -223,7 +178,7 @@ START_TEST(test_r10_aligned_by_spf)
 
 	/* relaxed alignment: the MAIL FROM is below the From's organisational domain */
 	check_from(e, "News <news@aligned.test>", "b@bounce.aligned.test", &v);
-	ck_assert_ptr_null(hit(&v, "R10"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R10"));
 	ck_assert_str_eq(v.hdr_auth_results,
 			 "mx.test; spf=pass smtp.mailfrom=bounce.aligned.test;\n"
 			 "\tdmarc=pass (p=reject) header.from=aligned.test");
@@ -240,7 +195,7 @@ START_TEST(test_r10_aligned_by_dkim)
 
 	/* no SPF result at all: DKIM d=shop-abc.vn passes and aligns */
 	check(e, m, NULL, NULL, 2000, &v);
-	ck_assert_ptr_null(hit(&v, "R10"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R10"));
 	ck_assert_str_eq(v.hdr_auth_results,
 			 "mx.test; dkim=pass header.d=shop-abc.vn header.s=sel;\n"
 			 "\tdmarc=pass (p=reject) header.from=shop-abc.vn");
@@ -248,7 +203,7 @@ START_TEST(test_r10_aligned_by_dkim)
 	/* [advert] dkim = no: DKIM is still verified for R10 */
 	e = mk_engine("[advert]\nenabled = no\ndkim = no\n");
 	check(e, m, NULL, NULL, 2000, &v);
-	ck_assert_ptr_null(hit(&v, "R10"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R10"));
 	ck_assert_ptr_nonnull(strstr(v.hdr_auth_results, "dmarc=pass (p=reject)"));
 	engine_free(e);
 	msg_free(m);
@@ -263,7 +218,7 @@ START_TEST(test_r10_dkim_temperror_is_not_scored)
 	cr_msg *m = corpus_msg("vi-oneclick-dkim", "d=shop-abc.vn", "d=drop.test  ");
 
 	check(e, m, NULL, NULL, 1000, &v);
-	ck_assert_ptr_null(hit(&v, "R10"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R10"));
 	ck_assert_ptr_nonnull(strstr(v.hdr_auth_results,
 				     "dmarc=temperror (p=reject) header.from=shop-abc.vn"));
 	msg_free(m);
@@ -314,11 +269,11 @@ START_TEST(test_r10_weights_are_configurable)
 	cr_engine *e = mk_engine("[r10]\ndmarc_reject = 7\ndmarc_quarantine = 2.5\nunaligned = 0\n");
 
 	check_from(e, "a@reject.test", "b@other.test", &v);
-	ck_assert_double_eq(hit(&v, "R10")->score, 7);
+	ck_assert_double_eq(engine_verdict_hit(&v, "R10")->score, 7);
 	check_from(e, "a@quar.test", "b@other.test", &v);
-	ck_assert_double_eq(hit(&v, "R10")->score, 2.5);
+	ck_assert_double_eq(engine_verdict_hit(&v, "R10")->score, 2.5);
 	check_from(e, "a@norec.test", "b@other.test", &v);
-	ck_assert_double_eq(hit(&v, "R10")->score, 0);
+	ck_assert_double_eq(engine_verdict_hit(&v, "R10")->score, 0);
 	engine_free(e);
 }
 END_TEST
@@ -340,7 +295,7 @@ START_TEST(test_r10_org_domain_fallback)
 			 "dmarc=fail (p=none) header.from=mail.sp.test");
 	/* but not for the organisational domain itself */
 	check_from(e, "a@sp.test", "b@other.test", &v);
-	ck_assert_double_eq(hit(&v, "R10")->score, 5);
+	ck_assert_double_eq(engine_verdict_hit(&v, "R10")->score, 5);
 	engine_free(e);
 }
 END_TEST
@@ -352,9 +307,9 @@ START_TEST(test_r10_strict_spf_alignment)
 
 	/* aspf=s: bounce.strict.test passes SPF but is not strict.test */
 	check_from(e, "a@strict.test", "b@bounce.strict.test", &v);
-	ck_assert_double_eq(hit(&v, "R10")->score, 5);
+	ck_assert_double_eq(engine_verdict_hit(&v, "R10")->score, 5);
 	check_from(e, "a@strict.test", "b@strict.test", &v);
-	ck_assert_ptr_null(hit(&v, "R10"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R10"));
 	ck_assert_ptr_nonnull(strstr(v.hdr_auth_results, "dmarc=pass (p=reject) header.from=strict.test"));
 	engine_free(e);
 }
@@ -370,7 +325,7 @@ START_TEST(test_r10_policy_timeout_is_degraded_not_scored)
 	snprintf(text, sizeof(text), "From: a@slow.test\nSubject: x\n\nhi\n");
 	m = mk_msg(text);
 	check(e, m, "b@other.test", NULL, 500, &v);
-	ck_assert_ptr_null(hit(&v, "R10"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R10"));
 	ck_assert_uint_eq(v.degraded & ENGINE_DEG_DNS_TIMEOUT, ENGINE_DEG_DNS_TIMEOUT);
 	ck_assert_uint_eq(v.degraded & ENGINE_DEG_DNS_FAILED, 0);
 	ck_assert_str_eq(v.hdr_auth_results,
@@ -390,7 +345,7 @@ START_TEST(test_r10_lone_none_is_replaced)
 	/* no SPF, no DKIM: "none" gives way to the dmarc= result */
 	check(e, m, NULL, NULL, 2000, &v);
 	ck_assert_str_eq(v.hdr_auth_results, "mx.test;\n\tdmarc=fail (p=reject) header.from=reject.test");
-	ck_assert_str_eq(hit(&v, "R10")->reason,
+	ck_assert_str_eq(engine_verdict_hit(&v, "R10")->reason,
 			 "From domain reject.test not aligned with a passing SPF or DKIM identity "
 			 "(no SPF result, no DKIM signature); DMARC policy reject at "
 			 "_dmarc.reject.test");
@@ -408,9 +363,9 @@ START_TEST(test_r10_not_for_submission_or_when_off)
 
 	/* authenticated submission: no lookup, no hit */
 	check(e, m, "a@reject.test", "an", 2000, &v);
-	ck_assert_ptr_null(hit(&v, "R10"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R10"));
 	check(e, nofrom, "a@reject.test", "an", 2000, &v);
-	ck_assert_ptr_null(hit(&v, "R10"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R10"));
 	ck_assert_str_eq(v.hdr_auth_results, "mx.test; none");
 	ck_assert_uint_eq(fakedns_count(&fake, "_dmarc.reject.test"), 0);
 	engine_free(e);
@@ -418,7 +373,7 @@ START_TEST(test_r10_not_for_submission_or_when_off)
 	e = mk_engine("[r10]\nenabled = no\n");
 	check(e, m, "b@other.test", NULL, 2000, &v);
 	check(e, nofrom, "b@other.test", NULL, 2000, &v);
-	ck_assert_ptr_null(hit(&v, "R10"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R10"));
 	ck_assert_str_eq(v.hdr_auth_results, "mx.test; spf=pass smtp.mailfrom=other.test");
 	ck_assert_uint_eq(fakedns_count(&fake, "_dmarc.reject.test"), 0);
 	engine_free(e);
@@ -435,7 +390,7 @@ START_TEST(test_r10_not_for_allow_listed_mail)
 
 	check(e, m, "b@other.test", NULL, 2000, &v);
 	ck_assert_int_eq(v.allowed, 1);
-	ck_assert_ptr_null(hit(&v, "R10"));
+	ck_assert_ptr_null(engine_verdict_hit(&v, "R10"));
 	ck_assert_ptr_null(strstr(v.hdr_auth_results, "dmarc="));
 	msg_free(m);
 	engine_free(e);
