@@ -403,6 +403,34 @@ full:
 	return -1;
 }
 
+/* Drops a trailing "; none" (written when SPF checked nothing) from the header. */
+static void drop_none(char *buf, size_t *used, size_t *col)
+{
+	size_t n = strlen(buf);
+
+	if (n >= 4 && strcmp(buf + n - 4, "none") == 0) {
+		size_t k = n - 4;
+		while (k > 0 && (buf[k - 1] == ' ' || buf[k - 1] == '\t' || buf[k - 1] == '\n'))
+			k--;
+		if (k > 0 && buf[k - 1] == ';') {
+			buf[k - 1] = '\0';
+			n = k - 1;
+		}
+	}
+	*used = n;
+	const char *nl = strrchr(buf, '\n');
+	*col = nl ? 8 + strlen(nl + 1) - 1 : 24 + n;
+}
+
+void engine_auth_results_add(struct engine_run *r, const char *item)
+{
+	size_t used, col;
+
+	drop_none(r->v->hdr_auth_results, &used, &col);
+	engine_fold_append(r->v->hdr_auth_results, sizeof(r->v->hdr_auth_results), &used, &col,
+			   "; ", item);
+}
+
 static void build_report(struct engine_verdict *v)
 {
 	size_t used = 0, col = 17; /* "X-Chanrac-Report: " */

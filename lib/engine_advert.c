@@ -72,29 +72,8 @@ void engine_dkim_plan(struct engine_run *r)
 		r->dkim_planned = dkimcheck_plan(r->msg, r->set);
 }
 
-/* Drops a trailing "; none" (written when SPF checked nothing) from the header. */
-static void drop_none(char *buf, size_t *used, size_t *col)
-{
-	size_t n = strlen(buf);
-
-	if (n >= 4 && strcmp(buf + n - 4, "none") == 0) {
-		size_t k = n - 4;
-		while (k > 0 && (buf[k - 1] == ' ' || buf[k - 1] == '\t' || buf[k - 1] == '\n'))
-			k--;
-		if (k > 0 && buf[k - 1] == ';') {
-			buf[k - 1] = '\0';
-			n = k - 1;
-		}
-	}
-	*used = n;
-	const char *nl = strrchr(buf, '\n');
-	*col = nl ? 8 + strlen(nl + 1) - 1 : 24 + n;
-}
-
 void engine_dkim_verify(struct engine_run *r)
 {
-	char *buf = r->v->hdr_auth_results;
-	size_t len = sizeof(r->v->hdr_auth_results), used, col;
 	char item[512];
 
 	if (r->e->dkim == NULL || r->msg == NULL)
@@ -104,7 +83,6 @@ void engine_dkim_verify(struct engine_run *r)
 		log_warn("%s: dkim: %s", r->in->queue_id ? r->in->queue_id : "-", r->dkim.error);
 	if (r->dkim.nsigs == 0)
 		return;
-	drop_none(buf, &used, &col);
 	for (size_t i = 0; i < r->dkim.nsigs; i++) {
 		const struct dkimcheck_sig *s = &r->dkim.sigs[i];
 		int n = snprintf(item, sizeof(item), "dkim=%s", dkimcheck_result_name(s->result));
@@ -115,7 +93,7 @@ void engine_dkim_verify(struct engine_run *r)
 		if (s->selector[0] != '\0' && n > 0 && (size_t)n < sizeof(item))
 			snprintf(item + n, sizeof(item) - (size_t)n, " header.s=%s", s->selector);
 		engine_reason_clean(item);
-		engine_fold_append(buf, len, &used, &col, "; ", item);
+		engine_auth_results_add(r, item);
 	}
 }
 

@@ -172,6 +172,9 @@ int engine_conf_weight(const cr_conf *conf, const char *section, const char *key
 		       char *err, size_t errlen);
 int engine_fold_append(char *buf, size_t len, size_t *used, size_t *col, const char *sep,
 		       const char *item);
+/* Appends "; item" to the verdict's Authentication-Results (after SPF's), first
+ * dropping a lone "none" (DKIM and DMARC results). */
+void engine_auth_results_add(struct engine_run *r, const char *item);
 void engine_add_hit(struct engine_run *r, const char *rule, double score, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void engine_reason_clean(char *s);

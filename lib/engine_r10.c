@@ -191,27 +191,6 @@ static int aligned(const char *ident, const char *from, const char *from_org, in
 	return strcmp(org, from_org) == 0;
 }
 
-/* Appends one item to Authentication-Results, replacing a lone "none". */
-static void auth_results_add(struct engine_run *r, const char *item)
-{
-	char *buf = r->v->hdr_auth_results, alone[ENGINE_HEADER_MAX];
-	size_t len = sizeof(r->v->hdr_auth_results), used = 0, col = 24;
-	const char *nl;
-
-	engine_fold_append(alone, sizeof(alone), &used, &col, "", r->e->authserv_id);
-	engine_fold_append(alone, sizeof(alone), &used, &col, "; ", "none");
-	if (strcmp(buf, alone) == 0) {
-		used = 0;
-		col = 24;
-		engine_fold_append(buf, len, &used, &col, "", r->e->authserv_id);
-	} else {
-		used = strlen(buf);
-		nl = strrchr(buf, '\n');
-		col = nl != NULL ? 8 + strlen(nl + 1) - 1 : 24 + used;
-	}
-	engine_fold_append(buf, len, &used, &col, "; ", item);
-}
-
 /* What the SPF and DKIM identities said, for the reason: "SPF fail for x.vn,
  * DKIM pass d=esp.vn". */
 static void describe_identities(const struct engine_run *r, char *buf, size_t len)
@@ -262,7 +241,7 @@ static void score_dmarc(struct engine_run *r)
 		r->v->degraded |= ENGINE_DEG_DNS_TIMEOUT;
 		snprintf(item, sizeof(item), "dmarc=temperror (policy lookup failed) header.from=%s",
 			 x->from);
-		auth_results_add(r, item);
+		engine_auth_results_add(r, item);
 		return;
 	}
 	if (found != R10_FOUND)
@@ -289,13 +268,13 @@ static void score_dmarc(struct engine_run *r)
 				 policy_names[pol], x->from);
 		else
 			snprintf(item, sizeof(item), "dmarc=none header.from=%s", x->from);
-		auth_results_add(r, item);
+		engine_auth_results_add(r, item);
 		return;
 	}
 	describe_identities(r, ids, sizeof(ids));
 	if (found != R10_FOUND) {
 		snprintf(item, sizeof(item), "dmarc=none header.from=%s", x->from);
-		auth_results_add(r, item);
+		engine_auth_results_add(r, item);
 		engine_add_hit(r, "R10", c->w_unaligned,
 			       "From domain %s not aligned with a passing SPF or DKIM identity (%s); "
 			       "no DMARC policy%s",
@@ -309,12 +288,12 @@ static void score_dmarc(struct engine_run *r)
 		/* RFC 7489 6.6.2: an identity lost to DNS may have aligned */
 		snprintf(item, sizeof(item), "dmarc=temperror (p=%s) header.from=%s",
 			 policy_names[pol], x->from);
-		auth_results_add(r, item);
+		engine_auth_results_add(r, item);
 		return;
 	}
 	snprintf(item, sizeof(item), "dmarc=fail (p=%s) header.from=%s", policy_names[pol],
 		 x->from);
-	auth_results_add(r, item);
+	engine_auth_results_add(r, item);
 	w = pol == R10_P_REJECT ? c->w_reject : pol == R10_P_QUARANTINE ? c->w_quarantine
 									 : c->w_unaligned;
 	engine_add_hit(r, "R10", w,
