@@ -8,11 +8,16 @@ ROOT=$(pwd)
 BIN=$ROOT/$BUILD/bin
 T=$(mktemp -d /tmp/chanrac-test.XXXXXX)
 PIDS=()
+PF_CONFS=() # config directories of the private Postfix instances started
 TEST_PASSED=0
 TEST_FAILED=0
 
 cleanup() {
 	local p
+	# "postfix start-fg" does not pass a signal on to its master: stop them
+	for p in "${PF_CONFS[@]}"; do
+		postfix -c "$p" stop >/dev/null 2>&1
+	done
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
@@ -262,6 +267,7 @@ anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 EOF2
+	PF_CONFS+=("$PF/etc")
 	postfix -c "$PF/etc" start-fg >"$PF/start.out" 2>&1 &
 	PF_PID=$!
 	PIDS+=("$PF_PID")
