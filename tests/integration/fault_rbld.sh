@@ -114,8 +114,11 @@ echo "# tcp attack: $(cat "$T/tcp.out"); server fds: $fd0 before, at most $maxfd
 opened=$(sed -n 's/.*opened=\([0-9]*\).*/\1/p' "$T/tcp.out")
 refused=$(sed -n 's/.*refused=\([0-9]*\).*/\1/p' "$T/tcp.out")
 check "2,000 connections tried (${opened:-0} opened, ${refused:-0} refused)" test "$((${opened:-0} + ${refused:-0}))" -eq 2000
-check "connections held bounded by tcp_max_connections 64 (fds $fd0 -> max $maxfd)" \
-	test "$maxfd" -le "$((fd0 + 64))"
+# A connection past the limit is accepted and closed at once (the client gets
+# an immediate close rather than a hang in the backlog), so for that instant
+# the server holds 64 + 1 descriptors: the sampling can catch it.
+check "connections held bounded by tcp_max_connections 64 (fds $fd0 -> max $maxfd, <= $fd0 + 64 + 1)" \
+	test "$maxfd" -le "$((fd0 + 64 + 1))"
 # The server closes idle and half-sent connections and takes the next ones
 # from the backlog: over the attack it must have recycled its 64 slots many
 # times.  (Connections still waiting in the kernel's SYN/accept backlog when
