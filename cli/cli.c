@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "kv.h"
+#include "stats.h"
 
 cr_kv *cli_kv_open(struct cli *cli, int *exit_code)
 {
@@ -18,6 +19,18 @@ cr_kv *cli_kv_open(struct cli *cli, int *exit_code)
 		*exit_code = CLI_BADINPUT;
 	}
 	return kv;
+}
+
+void cli_count(struct cli *cli, int64_t when, const char *field, long long n)
+{
+	char err[256];
+	cr_stats *stats;
+
+	if (n == 0)
+		return;
+	stats = stats_new(cli->conf, err, sizeof err);
+	stats_add(stats, when, field, n);
+	stats_free(stats);
 }
 
 /* getopt_long values of the options in a cli_opt table: above every char */

@@ -34,6 +34,10 @@ cr_store *cli_store_open(struct cli *cli, int *exit_code);
 /* Maps a store status to an exit status. */
 int cli_exit_for(int store_status);
 
+/* Adds n (when not 0) to the statistics counter field of the day of when (P7)
+ * and sends it before returning; with Redis away the count is lost (logged). */
+void cli_count(struct cli *cli, int64_t when, const char *field, long long n);
+
 /* 1 if name is a configured list; else prints an error naming it. */
 int cli_check_list(struct cli *cli, const char *name);
 

@@ -494,6 +494,8 @@ static void report_annual(struct out *o, const struct manual *m,
 			  V(c, STATS_LIST_REMOVED), V(p, STATS_LIST_REMOVED), 0 },
 			{ "2.8", "Blacklist entries shared (Danh sách đen: chia sẻ)",
 			  V(c, STATS_LIST_EXPORTED), V(p, STATS_LIST_EXPORTED), 0 },
+			{ "2.9", "Blacklist entries received from others (Danh sách đen: nhận từ nơi khác)",
+			  V(c, STATS_LIST_IMPORTED), V(p, STATS_LIST_IMPORTED), 0 },
 		};
 		counts_table(o, rows, sizeof rows / sizeof rows[0], cur->name, prev->name);
 	}

@@ -428,6 +428,9 @@ static int list_import(struct cli *cli, int argc, char **argv)
 		store_close(s);
 		return cli_exit_for(st);
 	}
+	/* entries received from another list (P8: peers' lists), counted apart
+	 * from the listings of this provider (list.added) */
+	cli_count(cli, util_now(), STATS_LIST_IMPORTED, c.n);
 	int64_t ms = util_mono_ms() - c.start_ms;
 	if (cli->json) {
 		printf("{\"list\":");
@@ -529,10 +532,7 @@ static int list_export(struct cli *cli, int argc, char **argv)
 		if (o.output && !cli->json)
 			printf("exported %lld entries of %s to %s\n", c.written, o.list, o.output);
 		/* shared entries (P8): counted for the periodic report */
-		char serr[256];
-		cr_stats *stats = stats_new(cli->conf, serr, sizeof serr);
-		stats_add(stats, c.now, STATS_LIST_EXPORTED, c.written);
-		stats_free(stats);
+		cli_count(cli, c.now, STATS_LIST_EXPORTED, c.written);
 	}
 	store_close(s);
 	return rc;
@@ -550,13 +550,8 @@ static int list_expire(struct cli *cli, int argc, char **argv)
 	if (s == NULL)
 		return rc;
 	int st = store_expire(s, util_now(), &removed);
-	if (removed > 0) {
-		/* expired entries leave the blacklist too (P7 "entries removed") */
-		char serr[256];
-		cr_stats *stats = stats_new(cli->conf, serr, sizeof serr);
-		stats_add(stats, util_now(), STATS_LIST_REMOVED, removed);
-		stats_free(stats);
-	}
+	if (removed > 0) /* expired entries leave the blacklist too (P7 "entries removed") */
+		cli_count(cli, util_now(), STATS_LIST_REMOVED, removed);
 	if (st != STORE_OK) {
 		cli_err("list expire: %s", store_error(s));
 		rc = cli_exit_for(st);

@@ -83,6 +83,7 @@ void stats_add_distinct(cr_stats *s, int64_t when, const char *name, const char 
 #define STATS_LIST_ADDED "list.added"
 #define STATS_LIST_REMOVED "list.removed"
 #define STATS_LIST_EXPORTED "list.exported"
+#define STATS_LIST_IMPORTED "list.imported"  /* entries read by chanrac list import */
 #define STATS_WRONG_RELEASED "wrong.released"  /* quarantined mail released */
 #define STATS_WRONG_NOTSPAM "wrong.notspam"    /* not-spam reports (RFC 6430) */
 #define STATS_ADV_TOTAL "adv.total"            /* advertising messages seen */

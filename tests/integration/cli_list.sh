@@ -159,9 +159,14 @@ check "export, import, export gives the same set (rbldnsd formats)" cmp -s "$T/a
 out=$(cr query 127.0.0.2 -c "$CONF")
 check "the RFC 5782 test point came from the dataset" grep -q "rt-a: 127.0.0.2" <<<"$out"
 
-# merge vs replace
+# merge vs replace; each committed import counts the entries it read as
+# list.imported (P7/P8: received from other lists), a failed one nothing
+counter() { redis-cli -p "$REDIS_PORT" hget "cr:{st}:day:$(date -u +%F)" "$1"; }
+imported() { counter list.imported; }
+imp0=$(imported) added0=$(counter list.added)
 printf 'ip4 203.0.113.5 127.0.0.2 merged\n' >"$T/one.plain"
 cr list import "$T/one.plain" --list rt-b --format plain >/dev/null
+expect_eq "an import of 1 entry counts 1 as list.imported" "$((imp0 + 1))" "$(imported)"
 expect_eq "merge keeps what was there" "$((n_a + 1))" "$(redis-cli -p "$REDIS_PORT" hlen 'cr:{bl}:list:rt-b')"
 cr list import "$T/one.plain" --list rt-b --format plain --replace >/dev/null
 expect_eq "replace leaves exactly the file" 1 "$(redis-cli -p "$REDIS_PORT" hlen 'cr:{bl}:list:rt-b')"
@@ -170,6 +175,9 @@ cp "$T/a.plain" "$T/bad.plain"; echo "ip4 1.2.3.400 127.0.0.2 broken" >>"$T/bad.
 expect_rc "a bad last line fails the whole import" 2 cr list import "$T/bad.plain" --list rt-b --format plain --replace
 expect_eq "the list is exactly as before the failed import" 1 "$(redis-cli -p "$REDIS_PORT" hlen 'cr:{bl}:list:rt-b')"
 expect_eq "no staging key is left behind" "" "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'cr:{bl}:import:*')"
+expect_eq "failed imports count nothing (list.imported)" "$((imp0 + 2))" "$(imported)"
+expect_eq "the imports are not counted as this provider's listings (list.added)" \
+	"$added0" "$(counter list.added)"
 
 # --- expiry ------------------------------------------------------------------------
 cr list add 203.0.113.77 --list spam-ip --expires 1s >/dev/null

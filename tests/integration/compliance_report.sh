@@ -26,15 +26,15 @@ day() { echo "$1:{st}:day:$2"; }
 # period 2026 = 2025-12-15 .. 2026-12-14; previous 2025 = 2024-12-15 .. 2025-12-14
 rc HSET "$(day ann 2025-12-15)" msg.total 100 msg.reject 10 msg.quarantine 5 out.total 40 \
 	adv.total 20 report.received 4 report.processed 3 wrong.released 1 wrong.notspam 1 \
-	list.added 6 list.removed 2 list.exported 100
+	list.added 6 list.removed 2 list.exported 100 list.imported 1000
 rc HSET "$(day ann 2026-06-01)" msg.total 150 msg.reject 20 msg.quarantine 2 out.total 50 \
 	adv.total 25 report.received 6 report.processed 4 wrong.released 1 list.added 4 \
-	list.removed 1 list.exported 100
+	list.removed 1 list.exported 100 list.imported 500
 rc HSET "$(day ann 2026-12-14)" msg.total 50
 rc HSET "$(day ann 2026-12-15)" msg.total 9999 report.received 999      # next period
 rc HSET "$(day ann 2025-12-14)" msg.total 200 msg.reject 30 msg.quarantine 3 out.total 120 \
 	report.received 8 report.processed 8 wrong.released 2 wrong.notspam 2 list.added 8 \
-	list.removed 4 list.exported 150
+	list.removed 4 list.exported 150 list.imported 3000
 rc HSET "$(day ann 2024-12-15)" msg.total 40 list.exported 50
 rc HSET "$(day ann 2024-12-14)" msg.total 7777                           # before both
 rc SADD "ann:{st}:set:advertiser:2025-12-15" a.vn b.vn
@@ -49,6 +49,7 @@ rc SADD "ann:{st}:set:advertiser:2025-12-14" a.vn d.vn
 #   processed 3+4=7 / 8 / -12.5%                     rejected 10+20=30 / 30 / 0.0%
 #   quarantined 5+2=7 / 3 / +133.3%                  wrongly blocked 1+1+1=3 / 2+2=4 / -25.0%
 #   added 6+4=10 / 8 / +25.0%   removed 2+1=3 / 4 / -25.0%   shared 100+100=200 / 150+50=200 / 0.0%
+#   received from others (imported) 1000+500=1500 / 3000 / -50.0%
 
 cat >"$T/manual.txt" <<'EOF'
 # hand-entered fields
@@ -84,7 +85,7 @@ jcheck "annual: every figure and % change" "$j" "$ROWS
 want={'1.1':(210,120,'+75.0%'),'1.2':(90,120,'-25.0%'),'1.3':(1000,900,'+11.1%'),
  '1.4':(45,0,'n/a'),'1.5':(3,2,'+50.0%'),'2.1':(10,8,'+25.0%'),'2.2':(7,8,'-12.5%'),
  '2.3':(30,30,'0.0%'),'2.4':(7,3,'+133.3%'),'2.5':(3,4,'-25.0%'),'2.6':(10,8,'+25.0%'),
- '2.7':(3,4,'-25.0%'),'2.8':(200,200,'0.0%')}
+ '2.7':(3,4,'-25.0%'),'2.8':(200,200,'0.0%'),'2.9':(1500,3000,'-50.0%')}
 assert rows==want, {k:(rows.get(k),v) for k,v in want.items() if rows.get(k)!=v}"
 j=$("$CLI" -c "$T/ann.conf" compliance-report --kind annual --period 2026-12-14 --format json)
 jcheck "annual edge: 14 Dec is the last day of its year's period" "$j" "$ROWS
