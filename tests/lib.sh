@@ -114,15 +114,33 @@ conf_get() {
 		sec == s && $0 ~ "^[ \t]*" k "[ \t]*=" { sub(/^[^=]*=[ \t]*/, ""); sub(/[ \t]+$/, ""); print; exit }' "$1"
 }
 # conf_milter PORT: the [milter] section of the tests behind a private MTA, for
-# write_conf's stdin: listens on inet:PORT@127.0.0.1, runs as nobody, no stats
-conf_milter() { printf '[milter]\nsocket = inet:%s@127.0.0.1\nuser = nobody\nstats = no\n' "$1"; }
-# conf_rbld PORT: chanrac-rbld on 127.0.0.1:PORT (as nobody, merging every 50 ms)
-# serving the test zones bl.chanrac.test (IPs of list spam-ip) and
-# dbl.chanrac.test (domains of list spam-domain), for write_conf's stdin
+# write_conf's stdin: listens on inet:PORT@127.0.0.1, runs as nobody, no stats,
+# no metrics listener (no fixed port)
+conf_milter() { printf '[milter]\nsocket = inet:%s@127.0.0.1\nuser = nobody\nstats = no\nmetrics_listen =\n' "$1"; }
+# conf_rbld PORT: chanrac-rbld on 127.0.0.1:PORT (as nobody, merging every 50 ms,
+# no metrics listener) serving the test zones bl.chanrac.test (IPs of list
+# spam-ip) and dbl.chanrac.test (domains of list spam-domain), for write_conf's
+# stdin
 conf_rbld() {
-	printf '[rbld]\nlisten = 127.0.0.1:%s\nuser = nobody\nmerge_interval = 50ms\n' "$1"
+	printf '[rbld]\nlisten = 127.0.0.1:%s\nuser = nobody\nmerge_interval = 50ms\nmetrics_listen =\n' "$1"
 	printf '[zone bl.chanrac.test]\ntype = ip\nlists = spam-ip\n'
 	printf '[zone dbl.chanrac.test]\ntype = domain\nlists = spam-domain\n'
+}
+# conf_engine_rbld RBL_PORT [LINE...]: an [engine] section that asks only the
+# chanrac-rbld of conf_rbld on RBL_PORT (deadline 3 s, authserv-id mx.chanrac.test,
+# a reject text naming the zone and the delisting URL), with each LINE added to
+# it, and the [dnsbl] sections of conf_rbld's two zones: bl.chanrac.test
+# (RBL_CHANRAC, weight 20, delisting URL https://bl.chanrac.test/delist) and
+# dbl.chanrac.test (DBL_CHANRAC, weight 9).
+conf_engine_rbld() {
+	local port=$1
+	shift
+	printf '[engine]\ndns_servers = 127.0.0.1:%s\ndeadline = 3s\nauthserv_id = mx.chanrac.test\n' "$port"
+	[ $# -gt 0 ] && printf '%s\n' "$@"
+	printf 'reject_text = Rejected: %%{zone} lists you; to be delisted see %%{delist_url}\n'
+	printf '[dnsbl bl.chanrac.test]\ntype = ip\nrule = RBL_CHANRAC\nweight = 20\n'
+	printf 'delist_url = https://bl.chanrac.test/delist\n'
+	printf '[dnsbl dbl.chanrac.test]\ntype = domain\nrule = DBL_CHANRAC\nweight = 9\n'
 }
 # start_daemon PROG CONF LOG CHECK...: $BIN/PROG -c CONF in the foreground, stderr
 # to LOG, then waits (up to 10 s) until CHECK succeeds.  Sets DAEMON_PID.  If

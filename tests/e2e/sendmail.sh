@@ -30,20 +30,7 @@ syslog = no
 [cli]
 source = e2e
 $(conf_rbld "$RBL_PORT")
-[engine]
-dns_servers = 127.0.0.1:$RBL_PORT
-deadline = 3s
-authserv_id = mx.chanrac.test
-reject_text = Rejected: %{zone} lists you; to be delisted see %{delist_url}
-[dnsbl bl.chanrac.test]
-type = ip
-rule = RBL_CHANRAC
-weight = 20
-delist_url = https://bl.chanrac.test/delist
-[dnsbl dbl.chanrac.test]
-type = domain
-rule = DBL_CHANRAC
-weight = 9
+$(conf_engine_rbld "$RBL_PORT")
 $(conf_milter "$MPORT")
 EOF
 start_rbld "$T/chanrac.conf" || { not_ok "chanrac-rbld starts"; finish; }

@@ -20,10 +20,9 @@
 
 LUA=$ROOT/tests/integration/milter
 FAKEDNS=$ROOT/$BUILD/tests/tools/fakedns
-for b in "$BIN/chanrac-milter" "$BIN/chanrac-rbld" "$BIN/chanrac" "$FAKEDNS"; do
-	[ -x "$b" ] || { not_ok "$b is built (make BUILD=$BUILD all unit)"; finish; }
-done
-command -v miltertest >/dev/null || { not_ok "miltertest is installed"; finish; }
+need_bin chanrac-milter chanrac-rbld chanrac
+[ -x "$FAKEDNS" ] || { not_ok "$FAKEDNS is built (make BUILD=$BUILD all unit)"; finish; }
+need_cmd miltertest kdig
 chmod 755 "$T"
 REDIS_EXTRA="--appendonly yes --appendfsync always"
 start_redis || { not_ok "redis starts"; finish; }
@@ -34,23 +33,12 @@ write_conf "$T/chanrac.conf" <<EOF2
 syslog = no
 [cli]
 source = test
-[rbld]
-listen = 127.0.0.1:$RBL_PORT
-user = nobody
-metrics_listen =
-merge_interval = 50ms
-[zone bl.chanrac.test]
-type = ip
-lists = spam-ip
+$(conf_rbld "$RBL_PORT")
 EOF2
-"$BIN/chanrac-rbld" -c "$T/chanrac.conf" -f 2>"$T/rbld.log" &
-PIDS+=("$!")
-wait_for 10 sh -c "kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 bl.chanrac.test SOA | grep -q NOERROR" ||
-	{ not_ok "chanrac-rbld starts"; sed 's/^/#   /' "$T/rbld.log"; finish; }
+start_rbld "$T/chanrac.conf" || { not_ok "chanrac-rbld starts"; finish; }
 "$BIN/chanrac" -c "$T/chanrac.conf" list add 192.0.2.77 --list spam-ip --reason "fault test" >/dev/null ||
 	{ not_ok "chanrac list add"; finish; }
-wait_for 10 sh -c "kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 +short 77.2.0.192.bl.chanrac.test A | grep -q 127.0.0" ||
-	{ not_ok "the listing reaches chanrac-rbld"; finish; }
+rbld_listed 77.2.0.192.bl.chanrac.test || { not_ok "the listing reaches chanrac-rbld"; finish; }
 
 # fakedns: SPF of pass.test, and the misbehaving DNSBL spoof.test
 mkfifo "$T/fakedns.in"
@@ -95,11 +83,8 @@ stats_interval = 100ms
 stats_timeout = 200ms
 stats_retry_max = 1s
 EOF2
-"$BIN/chanrac-milter" -c "$T/milter.conf" -f 2>"$T/milter.log" &
-MPID=$!
-PIDS+=("$MPID")
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT" ||
-	{ not_ok "chanrac-milter starts"; sed 's/^/#   /' "$T/milter.log"; finish; }
+start_milter "$T/milter.conf" || { not_ok "chanrac-milter starts"; finish; }
+MPID=$MILTER_PID
 ok "redis, chanrac-rbld, fakedns and chanrac-milter running"
 SOCK="inet:$MPORT@127.0.0.1"
 DAYKEY="cr:{st}:day:$(date -u +%F)"

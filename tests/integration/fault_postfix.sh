@@ -8,13 +8,10 @@
 
 FAKEDNS=$ROOT/$BUILD/tests/tools/fakedns
 SENDER=$ROOT/tests/integration/fault_postfix.py
-for b in "$BIN/chanrac-milter" "$FAKEDNS"; do
-	[ -x "$b" ] || { not_ok "$b is built"; finish; }
-done
-for c in postfix smtp-sink redis-server; do
-	command -v "$c" >/dev/null || { not_ok "$c is installed"; finish; }
-done
-[ "$(id -u)" = 0 ] || { echo "# skipped: a private Postfix instance needs root"; ok "skipped (not root)"; finish; }
+need_bin chanrac-milter
+[ -x "$FAKEDNS" ] || { not_ok "$FAKEDNS is built"; finish; }
+need_cmd postfix smtp-sink redis-server
+need_root "a private Postfix instance"
 chmod 755 "$T"
 start_redis || { not_ok "redis starts"; finish; }
 mkfifo "$T/fakedns.in"
@@ -30,22 +27,10 @@ syslog = no
 [engine]
 dns_servers = 127.0.0.1:$(head -n 1 "$T/fakedns.out")
 deadline = 2s
-[milter]
-socket = inet:$MPORT@127.0.0.1
-user = nobody
-metrics_listen =
-stats = no
+$(conf_milter "$MPORT")
 EOF2
-MPID=""
-start_milter() {
-	"$BIN/chanrac-milter" -c "$T/milter.conf" -f 2>>"$T/milter.log" &
-	MPID=$!
-	PIDS+=("$MPID")
-	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT"
-}
-start_milter || { not_ok "chanrac-milter starts"; sed 's/^/#   /' "$T/milter.log"; finish; }
-start_sink || { not_ok "smtp-sink starts"; finish; }
-start_postfix pf "inet:127.0.0.1:$MPORT" || { not_ok "private Postfix starts"; finish; }
+start_milter_postfix "$T/milter.conf" ||
+	{ not_ok "chanrac-milter, smtp-sink and a private Postfix start"; finish; }
 ok "redis, fakedns, chanrac-milter, smtp-sink and a private Postfix running"
 
 N=120
@@ -58,10 +43,10 @@ for _ in $(seq 1 200); do
 	[ "$(wc -l <"$T/send1.out")" -ge 20 ] && break
 	sleep 0.05
 done
-kill -9 "$MPID"
-wait "$MPID" 2>/dev/null
+kill -9 "$MILTER_PID"
+wait "$MILTER_PID" 2>/dev/null
 sleep 1.5
-start_milter || not_ok "chanrac-milter restarts"
+start_milter "$T/milter.conf" "$T/milter2.log" || not_ok "chanrac-milter restarts"
 wait "$SEND"
 acc=$(awk '$2 == "ok"' "$T/send1.out" | wc -l)
 tmp=$(awk '$2 ~ /^4/' "$T/send1.out" | wc -l)

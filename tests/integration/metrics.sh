@@ -83,9 +83,7 @@ user = nobody
 stats = no
 metrics_listen = 127.0.0.1:$MMPORT
 EOF
-	"$BIN/chanrac-milter" -c "$T/m.conf" -f 2>"$T/milter.log" &
-	PIDS+=($!)
-	check "milter listens" wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SPORT"
+	check "milter listens" start_milter "$T/m.conf"
 	LUA=$ROOT/tests/integration/milter
 	miltertest -s "$LUA/clean.lua" -D "SOCK=inet:$SPORT@127.0.0.1" -D "DIR=$LUA" >"$T/mt1.out" 2>&1
 	miltertest -s "$LUA/listed.lua" -D "SOCK=inet:$SPORT@127.0.0.1" -D "DIR=$LUA" -D REPLY=x >"$T/mt2.out" 2>&1

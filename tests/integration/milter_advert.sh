@@ -42,13 +42,8 @@ socket = inet:$MPORT@127.0.0.1
 user = nobody
 stats = no
 EOF2
-"$BIN/chanrac-milter" -c "$T/milter.conf" -f 2>"$T/milter.log" &
-PIDS+=("$!")
-if wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT"; then
-	ok "chanrac-milter listens on 127.0.0.1:$MPORT"
-else
-	not_ok "chanrac-milter starts"; sed 's/^/#   /' "$T/milter.log"; finish
-fi
+start_milter "$T/milter.conf" || { not_ok "chanrac-milter starts"; finish; }
+ok "chanrac-milter listens on 127.0.0.1:$MPORT"
 
 # run NAME: passes tests/corpus/advert/NAME.eml; sets AUTH and REPORT
 run() {

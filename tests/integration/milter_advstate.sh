@@ -57,14 +57,9 @@ user = nobody
 stats = no
 EOF2
 cr() { "$BIN/chanrac" -c "$T/chanrac.conf" "$@"; }
-"$BIN/chanrac-milter" -c "$T/chanrac.conf" -f 2>"$T/milter.log" &
-MPID=$!
-PIDS+=("$MPID")
-if wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT"; then
-	ok "chanrac-milter listens on 127.0.0.1:$MPORT"
-else
-	not_ok "chanrac-milter starts"; sed 's/^/#   /' "$T/milter.log"; finish
-fi
+start_milter "$T/chanrac.conf" || { not_ok "chanrac-milter starts"; finish; }
+MPID=$MILTER_PID
+ok "chanrac-milter listens on 127.0.0.1:$MPORT"
 
 # send QID FROM RCPTS SUBJECT BODYFILE [AUTH [REPLY]]: one message; the milter's answer
 # goes to $T/QID.out ("# reply: accept", "# rcptdel: x", "# report: ...")
@@ -223,12 +218,10 @@ MPORT1=$MPORT
 MPORT=$(free_port)
 sed -e "s/^socket = .*/socket = inet:$MPORT@127.0.0.1/" "$T/chanrac.conf" >"$T/content.conf"
 printf '[frequency]\nsame_content_max = 1\n' >>"$T/content.conf"
-"$BIN/chanrac-milter" -c "$T/content.conf" -f 2>"$T/milter2.log" &
-PIDS+=("$!")
-if wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT"; then
+if start_milter "$T/content.conf" "$T/milter2.log"; then
 	ok "same content: a chanrac-milter with same_content_max = 1 listens"
 else
-	not_ok "same content: chanrac-milter starts"; sed 's/^/#   /' "$T/milter2.log"
+	not_ok "same content: chanrac-milter starts"
 fi
 sed -e 's/Nguyễn Văn An/Trần Thị Bình/' -e 's/uid=88421/uid=50317/' "$T/ad.txt" >"$T/ad-copy.txt"
 # another advertisement: other text, the same advertiser block and opt-out section

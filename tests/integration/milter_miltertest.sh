@@ -13,10 +13,9 @@
 
 LUA=$ROOT/tests/integration/milter
 FAKEDNS=$ROOT/$BUILD/tests/tools/fakedns
-for b in "$BIN/chanrac-milter" "$BIN/chanrac-rbld" "$BIN/chanrac" "$FAKEDNS"; do
-	[ -x "$b" ] || { not_ok "$b is built (make BUILD=$BUILD all $BUILD/tests/tools/fakedns)"; finish; }
-done
-command -v miltertest >/dev/null || { not_ok "miltertest is installed"; finish; }
+need_bin chanrac-milter chanrac-rbld chanrac
+[ -x "$FAKEDNS" ] || { not_ok "$FAKEDNS is built (make BUILD=$BUILD all $BUILD/tests/tools/fakedns)"; finish; }
+need_cmd miltertest kdig
 
 # the milters run as nobody and reload their configuration from here
 chmod 755 "$T"
@@ -31,26 +30,12 @@ syslog = no
 level = info
 [cli]
 source = test
-[rbld]
-listen = 127.0.0.1:$RBL_PORT
-user = nobody
-merge_interval = 50ms
-[zone bl.chanrac.test]
-type = ip
-lists = spam-ip
-[zone dbl.chanrac.test]
-type = domain
-lists = spam-domain
+$(conf_rbld "$RBL_PORT")
 EOF2
 cr() { "$BIN/chanrac" -c "$T/chanrac.conf" "$@"; }
-"$BIN/chanrac-rbld" -c "$T/chanrac.conf" -f 2>"$T/rbld.log" &
-PIDS+=("$!")
 dig_a() { kdig @127.0.0.1 -p "$RBL_PORT" +time=1 +retry=0 +short "$1" A 2>/dev/null; }
-if wait_for 10 sh -c "kdig @127.0.0.1 -p $RBL_PORT +time=1 +retry=0 bl.chanrac.test SOA | grep -q NOERROR"; then
-	ok "chanrac-rbld answers on 127.0.0.1:$RBL_PORT"
-else
-	not_ok "chanrac-rbld starts"; sed 's/^/#   /' "$T/rbld.log"; finish
-fi
+start_rbld "$T/chanrac.conf" || { not_ok "chanrac-rbld starts"; finish; }
+ok "chanrac-rbld answers on 127.0.0.1:$RBL_PORT"
 cr list add 192.0.2.77 --list spam-ip --reason 'milter test listing of $, see https://bl.chanrac.test/q/$' >/dev/null &&
 	cr list add quangcao-spam.vn --list spam-domain --reason "spam landing page" >/dev/null ||
 	{ not_ok "chanrac list add"; finish; }
@@ -110,14 +95,9 @@ stats_interval = 100ms
 stats_timeout = 200ms
 stats_retry_max = 1s
 EOF2
-"$BIN/chanrac-milter" -c "$T/milter-a.conf" -f 2>"$T/milter-a.log" &
-MPID=$!
-PIDS+=("$MPID")
-if wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT"; then
-	ok "chanrac-milter A listens on 127.0.0.1:$MPORT"
-else
-	not_ok "chanrac-milter A starts"; sed 's/^/#   /' "$T/milter-a.log"; finish
-fi
+start_milter "$T/milter-a.conf" "$T/milter-a.log" || { not_ok "chanrac-milter A starts"; finish; }
+MPID=$MILTER_PID
+ok "chanrac-milter A listens on 127.0.0.1:$MPORT"
 expect_eq "milter A dropped root to nobody" "nobody" "$(ps -o user= -p "$MPID" | tr -d ' ')"
 expect_eq "milter A wrote its pid file" "$MPID" "$(cat "$T/milter-a.pid" 2>/dev/null)"
 
@@ -210,10 +190,8 @@ stats = no
 EOF2
 }
 write_b accept
-"$BIN/chanrac-milter" -c "$T/milter-b.conf" -f 2>"$T/milter-b.log" &
-BPID=$!
-PIDS+=("$BPID")
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BPORT" || { not_ok "milter B starts"; sed 's/^/#   /' "$T/milter-b.log"; finish; }
+start_milter "$T/milter-b.conf" "$T/milter-b.log" || { not_ok "milter B starts"; finish; }
+BPID=$MILTER_PID
 t0=$(date +%s%N)
 mt deadline.lua "inet:$BPORT@127.0.0.1" -D QID=SLOWQ1 -D EXPECT=accept
 el=$(( ($(date +%s%N) - t0) / 1000000 ))

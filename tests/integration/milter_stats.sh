@@ -50,11 +50,7 @@ user = nobody
 stats = yes
 stats_interval = 100ms
 EOF
-"$BIN/chanrac-milter" -c "$T/chanrac.conf" -f 2>"$T/milter.log" &
-PIDS+=("$!")
-if ! wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT"; then
-	not_ok "chanrac-milter starts"; sed 's/^/#   /' "$T/milter.log"; finish
-fi
+start_milter "$T/chanrac.conf" || { not_ok "chanrac-milter starts"; finish; }
 cr() { "$BIN/chanrac" -c "$T/chanrac.conf" "$@"; }
 C=$ROOT/tests/corpus/advert
 body() { sed '1,/^$/d' "$C/$1.eml" >"$T/$1.txt"; }
