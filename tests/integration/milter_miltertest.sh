@@ -98,6 +98,9 @@ EOF2
 start_milter "$T/milter-a.conf" "$T/milter-a.log" || { not_ok "chanrac-milter A starts"; finish; }
 MPID=$MILTER_PID
 ok "chanrac-milter A listens on 127.0.0.1:$MPORT"
+# The socket answers before the milter has dropped root and written its pid
+# file (a moment, long under valgrind): wait for both.
+wait_for 10 sh -c "[ \"\$(ps -o user= -p $MPID | tr -d ' ')\" = nobody ] && [ -s '$T/milter-a.pid' ]"
 expect_eq "milter A dropped root to nobody" "nobody" "$(ps -o user= -p "$MPID" | tr -d ' ')"
 expect_eq "milter A wrote its pid file" "$MPID" "$(cat "$T/milter-a.pid" 2>/dev/null)"
 
