@@ -27,6 +27,15 @@ for k in $(sed -n -E 's/^;?([a-z0-9_]+) *=.*/\1/p' conf/chanrac.conf | sort -u);
 	grep -q "^\.BR $k " doc/chanrac.conf.5 || missing="$missing $k"
 done
 expect_eq "every key of conf/chanrac.conf is in chanrac.conf(5)" "" "$missing"
+# chanrac --help names every option chanrac(1) documents, and no other
+# (--config is shown as -c FILE).
+opts() { grep -oE -- '--[a-z][a-z-]*' | grep -vx -- --config | sort -u; }
+if [ -x "$BIN/chanrac" ]; then
+	expect_eq "chanrac --help and chanrac(1) name the same options" "" \
+		"$(comm -3 <(sed 's/\\-/-/g' doc/chanrac.1 | opts) <("$BIN/chanrac" --help | opts) | tr -d '\t' | tr '\n' ' ')"
+else
+	not_ok "$BIN/chanrac is built"
+fi
 
 D=$T/root
 make -s BUILD="$BUILD" install DESTDIR="$D" >"$T/install.out" 2>&1
