@@ -51,25 +51,42 @@ int daemon_write_pid(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The account of [section] user for a daemon started as root: NULL with err
+ * when it is empty or does not exist. */
+static struct passwd *root_user(const char *section, const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (user == NULL || *user == '\0') {
+		util_errf(err, errlen,
+			  "[%s] user is empty: refusing to run as root (set it to an "
+			  "unprivileged account, e.g. chanrac)",
+			  section);
+		return NULL;
+	}
+	pw = getpwnam(user);
+	if (pw == NULL)
+		util_errf(err, errlen, "[%s] user: no user \"%s\"; refusing to run as root", section,
+			  user);
+	return pw;
+}
+
+int daemon_check_user(const char *section, const char *user, char *err, size_t errlen)
+{
+	if (geteuid() != 0)
+		return 0;
+	return root_user(section, user, err, errlen) == NULL ? -1 : 0;
+}
+
 int daemon_drop_root(const char *section, const char *user, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
 	if (geteuid() != 0)
 		return 0;
-	if (user == NULL || *user == '\0') {
-		util_errf(err, errlen,
-			  "[%s] user is empty: refusing to run as root (set it to an "
-			  "unprivileged account, e.g. chanrac)",
-			  section);
+	pw = root_user(section, user, err, errlen);
+	if (pw == NULL)
 		return -1;
-	}
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		util_errf(err, errlen, "[%s] user: no user \"%s\"; refusing to run as root", section,
-			  user);
-		return -1;
-	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
 		util_errf(err, errlen, "cannot become user %s: %s; refusing to run as root", user,

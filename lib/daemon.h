@@ -20,5 +20,8 @@ int daemon_write_pid(const char *path, char *err, size_t errlen);
  * an error: the daemon must not go on as root.  section names the config
  * section for the message ("milter", "rbld").  Not root: nothing to do, 0. */
 int daemon_drop_root(const char *section, const char *user, char *err, size_t errlen);
+/* What daemon_drop_root would refuse, without changing anything (for -t):
+ * when running as root, an empty or unknown user is -1 with err; else 0. */
+int daemon_check_user(const char *section, const char *user, char *err, size_t errlen);
 
 #endif

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -51,18 +54,97 @@ static const char *unix_path(const char *spec)
 	return NULL;
 }
 
-/* Owner and mode of a unix socket, so the MTA's user (in our group) can use it. */
-static int socket_access(const char *path, const char *mode_text, const char *user, char *err,
-			 size_t errlen)
+/* [milter] socket_mode: 0..0777 in octal, or -1 with err. */
+static long socket_mode(const char *mode_text, char *err, size_t errlen)
 {
 	char *end;
 	long mode = strtol(mode_text, &end, 8);
-	struct passwd *pw;
 
 	if (*mode_text == '\0' || *end != '\0' || mode < 0 || mode > 0777) {
 		util_errf(err, errlen, "[milter] socket_mode \"%s\": not an octal mode", mode_text);
 		return -1;
 	}
+	return mode;
+}
+
+/* Checks a libmilter socket spec before libmilter sees it (it only fails,
+ * later, with no reason): unix:/PATH, local:/PATH or /PATH (with a usable
+ * socket_mode), inet:PORT[@HOST] or inet6:PORT[@HOST], PORT a number in
+ * 1..65535 or a TCP service name, HOST an address of the family (bare or in
+ * brackets) or a name. */
+static int socket_check(const char *spec, const char *mode_text, char *err, size_t errlen)
+{
+	const char *path = unix_path(spec), *port, *at;
+	char pbuf[64], *end;
+	size_t plen;
+	long p;
+	int v6;
+
+	if (path != NULL) {
+		if (path[0] != '/' || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			util_errf(err, errlen, "[milter] socket \"%s\": the path must be absolute "
+				  "and under %zu bytes", spec,
+				  sizeof(((struct sockaddr_un *)0)->sun_path));
+			return -1;
+		}
+		return socket_mode(mode_text, err, errlen) < 0 ? -1 : 0;
+	}
+	if (strncmp(spec, "inet:", 5) != 0 && strncmp(spec, "inet6:", 6) != 0) {
+		util_errf(err, errlen, "[milter] socket \"%s\": not unix:/PATH, local:/PATH, "
+			  "inet:PORT@HOST or inet6:PORT@HOST", spec);
+		return -1;
+	}
+	v6 = spec[4] == '6';
+	port = spec + (v6 ? 6 : 5);
+	at = strchr(port, '@');
+	plen = at ? (size_t)(at - port) : strlen(port);
+	if (plen == 0 || plen >= sizeof pbuf)
+		goto bad_port;
+	memcpy(pbuf, port, plen);
+	pbuf[plen] = '\0';
+	errno = 0;
+	p = strtol(pbuf, &end, 10);
+	if (*end == '\0' ? (errno || p < 1 || p > 65535) : getservbyname(pbuf, "tcp") == NULL)
+		goto bad_port;
+	if (at != NULL) {
+		unsigned char a[16];
+		char hb[INET6_ADDRSTRLEN];
+		const char *h = at + 1;
+		size_t hl = strlen(h);
+		int addr = inet_pton(v6 ? AF_INET6 : AF_INET, h, a) == 1;
+
+		/* libmilter also takes an address in brackets: [192.0.2.1] */
+		if (!addr && hl > 2 && h[0] == '[' && h[hl - 1] == ']' && hl - 2 < sizeof hb) {
+			memcpy(hb, h + 1, hl - 2);
+			hb[hl - 2] = '\0';
+			addr = inet_pton(v6 ? AF_INET6 : AF_INET, hb, a) == 1;
+		}
+
+		/* a name: letters, digits, dots and hyphens, not all digits and dots */
+		if (!addr && (strspn(h, "abcdefghijklmnopqrstuvwxyz"
+					"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(h) ||
+			      strspn(h, "0123456789.") == strlen(h))) {
+			util_errf(err, errlen, "[milter] socket \"%s\": \"%s\" is not an IPv%c "
+				  "address or a host name", spec, h, v6 ? '6' : '4');
+			return -1;
+		}
+	}
+	return 0;
+bad_port:
+	util_errf(err, errlen, "[milter] socket \"%s\": the port must be 1..65535 or a "
+		  "service name", spec);
+	return -1;
+}
+
+/* Owner and mode of a unix socket, so the MTA's user (in our group) can use it. */
+static int socket_access(const char *path, const char *mode_text, const char *user, char *err,
+			 size_t errlen)
+{
+	long mode = socket_mode(mode_text, err, errlen);
+	struct passwd *pw;
+
+	if (mode < 0)
+		return -1;
 	if (chmod(path, (mode_t)mode) < 0) {
 		util_errf(err, errlen, "socket %s: chmod: %s", path, strerror(errno));
 		return -1;
@@ -215,6 +297,16 @@ int main(int argc, char **argv)
 	sock = conf_str(conf, "milter", "socket");
 	if (sock == NULL || *sock == '\0') {
 		log_err("%s: [milter] socket: empty", conf_source(conf));
+		goto out;
+	}
+	if (socket_check(sock, conf_str(conf, "milter", "socket_mode"), err, sizeof err) < 0) {
+		log_err("%s: %s", conf_source(conf), err);
+		goto out;
+	}
+	/* -t: what dropping root would refuse, without doing it */
+	if (check && daemon_check_user("milter", conf_str(conf, "milter", "user"), err,
+				       sizeof err) < 0) {
+		log_err("%s: %s", conf_source(conf), err);
 		goto out;
 	}
 	if (check) {

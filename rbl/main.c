@@ -198,6 +198,13 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	/* -t: what binding and dropping root would refuse, without doing either */
+	if (check && (rbld_net_check(conf, err, sizeof err) < 0 ||
+		      daemon_check_user("rbld", conf_str(conf, "rbld", "user"), err, sizeof err) < 0)) {
+		start_error(err);
+		rc = 1;
+		goto out;
+	}
 	if (!check && (net = rbld_net_open(r, err, sizeof err)) == NULL) {
 		start_error(err);
 		rc = 1;

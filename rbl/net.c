@@ -158,8 +158,10 @@ static int parse_acl(const cr_conf *c, const char *key, struct cr_prefix **out, 
 	if (i == 0)
 		return 0;
 	*out = calloc(i, sizeof(struct cr_prefix));
-	if (*out == NULL)
+	if (*out == NULL) {
+		util_errf(err, errlen, "[rbld] %s: out of memory", key);
 		return -1;
+	}
 	for (; w[k]; k++) {
 		char e[256];
 		if (addr_parse_prefix(w[k], &(*out)[k], e, sizeof e) < 0) {
@@ -197,6 +199,47 @@ static int status_open(rbld_net *n, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int rbld_net_check(const cr_conf *c, char *err, size_t errlen)
+{
+	const char *const *w = conf_list(c, "rbld", "listen");
+	const char *st = conf_str(c, "rbld", "status_socket");
+	static const char *const acls[] = { "acl_allow", "acl_deny" };
+	size_t n = 0;
+
+	for (; w && *w; w++, n++) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (parse_listen(*w, &ss, &sl) < 0) {
+			util_errf(err, errlen, "[rbld] listen: \"%s\" is not ADDR:PORT or [ADDR]:PORT",
+				  *w);
+			return -1;
+		}
+	}
+	if (n == 0) {
+		util_errf(err, errlen, "[rbld] listen: no address");
+		return -1;
+	}
+	if (2 * n > LISTEN_MAX) {
+		util_errf(err, errlen, "[rbld] listen: %zu addresses, at most %d", n, LISTEN_MAX / 2);
+		return -1;
+	}
+	if (st && *st && strlen(st) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		util_errf(err, errlen, "[rbld] status_socket: path too long");
+		return -1;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		struct cr_prefix *p;
+		size_t np;
+		int rc = parse_acl(c, acls[i], &p, &np, err, errlen);
+
+		free(p);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 rbld_net *rbld_net_open(struct rbld *r, char *err, size_t errlen)
 {
 	rbld_net *n = calloc(1, sizeof(*n));
@@ -210,31 +253,21 @@ rbld_net *rbld_net_open(struct rbld *r, char *err, size_t errlen)
 	}
 	n->r = r;
 	n->status_fd = -1;
+	/* every address parses and they fit in n->ls: checked first */
+	if (rbld_net_check(r->conf, err, errlen) < 0)
+		goto fail;
 	for (; w && *w; w++) {
 		struct sockaddr_storage ss;
 		socklen_t sl;
-		int t;
 
-		if (parse_listen(*w, &ss, &sl) < 0) {
-			util_errf(err, errlen, "[rbld] listen: \"%s\" is not ADDR:PORT or [ADDR]:PORT",
-				  *w);
-			goto fail;
-		}
-		for (t = 0; t < 2; t++) {
-			if (n->nls == LISTEN_MAX) {
-				util_errf(err, errlen, "[rbld] listen: too many addresses");
-				goto fail;
-			}
+		(void)parse_listen(*w, &ss, &sl);
+		for (int t = 0; t < 2; t++) {
 			n->ls[n->nls].tcp = t;
 			n->ls[n->nls].fd = open_socket(&ss, sl, t, *w, err, errlen);
 			if (n->ls[n->nls].fd < 0)
 				goto fail;
 			n->nls++;
 		}
-	}
-	if (n->nls == 0) {
-		util_errf(err, errlen, "[rbld] listen: no address");
-		goto fail;
 	}
 	if (st && *st && status_open(n, st, err, errlen) < 0)
 		goto fail;

@@ -122,6 +122,9 @@ void rbld_data_leave(struct rbld *r);
 
 /* net.c */
 typedef struct rbld_net rbld_net;
+/* Checks [rbld] listen, status_socket, acl_allow and acl_deny without binding
+ * anything (-t): -1 with err naming the key. */
+int rbld_net_check(const cr_conf *c, char *err, size_t errlen);
 /* Binds every listen address (UDP and TCP) and the status socket. */
 rbld_net *rbld_net_open(struct rbld *r, char *err, size_t errlen);
 /* Serves until r->stop. */

@@ -83,6 +83,26 @@ START_TEST(test_drop_root)
 }
 END_TEST
 
+/* daemon_check_user refuses what daemon_drop_root would, and changes nothing */
+START_TEST(test_check_user)
+{
+	uid_t uid = geteuid();
+
+	if (uid != 0) {
+		ck_assert_int_eq(daemon_check_user("test", "", err, sizeof err), 0);
+		return;
+	}
+	ck_assert_int_eq(daemon_check_user("test", "nobody", err, sizeof err), 0);
+	ck_assert_int_eq(daemon_check_user("test", "", err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "[test] user is empty: refusing to run as root"));
+	ck_assert_int_eq(daemon_check_user("test", NULL, err, sizeof err), -1);
+	ck_assert_int_eq(daemon_check_user("test", "no-such-user-chanrac", err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no user \"no-such-user-chanrac\"; refusing"));
+	ck_assert_int_eq(geteuid(), 0);
+	ck_assert_int_eq(getuid(), 0);
+}
+END_TEST
+
 START_TEST(test_detach)
 {
 	char path[] = "/tmp/chanrac-detach-XXXXXX";
@@ -135,6 +155,7 @@ int main(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_write_pid);
 	tcase_add_test(tc, test_drop_root);
+	tcase_add_test(tc, test_check_user);
 	tcase_add_test(tc, test_detach);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
