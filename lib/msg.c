@@ -477,6 +477,23 @@ static int b64_val(unsigned char c)
 	return -1;
 }
 
+/* Writes the whole bytes of a partial base64 quantum (nb sextets in acc) at
+ * padding or at the end; 1 if it is malformed (a lone sextet). */
+static int b64_tail(uint32_t acc, int nb, struct sbuf *out)
+{
+	char o[2];
+
+	if (nb == 2) {
+		o[0] = (char)(acc >> 4);
+		sb_add(out, o, 1);
+	} else if (nb == 3) {
+		o[0] = (char)(acc >> 10);
+		o[1] = (char)(acc >> 2);
+		sb_add(out, o, 2);
+	}
+	return nb == 1;
+}
+
 /* Lenient body base64 (RFC 2045 6.8): line breaks and characters outside the
  * alphabet are skipped, '=' ends a quantum, a truncated tail keeps its whole
  * bytes.  Returns 1 if anything was malformed. */
@@ -505,16 +522,7 @@ static int b64_decode(const char *in, size_t n, struct sbuf *out, int strict)
 			}
 		} else if (c == '=') {
 			padded = 1;
-			if (nb == 2) {
-				o[0] = (char)(acc >> 4);
-				sb_add(out, o, 1);
-			} else if (nb == 3) {
-				o[0] = (char)(acc >> 10);
-				o[1] = (char)(acc >> 2);
-				sb_add(out, o, 2);
-			} else if (nb == 1) {
-				bad = 1;
-			}
+			bad |= b64_tail(acc, nb, out);
 			acc = 0;
 			nb = 0;
 		} else if (!is_space(c)) {
@@ -523,16 +531,7 @@ static int b64_decode(const char *in, size_t n, struct sbuf *out, int strict)
 			bad = 1;
 		}
 	}
-	if (nb == 2) {
-		o[0] = (char)(acc >> 4);
-		sb_add(out, o, 1);
-	} else if (nb == 3) {
-		o[0] = (char)(acc >> 10);
-		o[1] = (char)(acc >> 2);
-		sb_add(out, o, 2);
-	} else if (nb == 1) {
-		bad = 1;
-	}
+	bad |= b64_tail(acc, nb, out);
 	return bad;
 }
 

@@ -782,6 +782,21 @@ int report_list(cr_store *s, int64_t from, int64_t to, long max, report_id_fn fn
 	return n;
 }
 
+/* Records the decision on the report at key kr: status, who, when (nowt), why
+ * and, when field is not NULL, field = value (what was listed or delisted). */
+static int report_decision(cr_store *s, const char *kr, const char *status, const char *who,
+			   const char *nowt, const char *why, const char *field, const char *value)
+{
+	const char *argv[12] = { "HSET", kr, "status", status, "decided_by", who ? who : "",
+				 "decided_at", nowt, "decision", why ? why : "", field, value };
+	redisReply *r = store_command(s, "HSET", field != NULL ? 12 : 10, argv, NULL);
+
+	if (r == NULL)
+		return STORE_EUNAVAIL;
+	freeReplyObject(r);
+	return STORE_OK;
+}
+
 int report_decide(cr_store *s, cr_stats *stats, const struct report_conf *rc, const char *id,
 		  int accept, const char *who, const char *why, struct report_outcome *out)
 {
@@ -853,17 +868,9 @@ int report_decide(cr_store *s, cr_stats *stats, const struct report_conf *rc, co
 			if (st != STORE_OK)
 				goto done;
 		}
-		{
-			const char *argv[12] = { "HSET", kr, "status", "accepted", "decided_by",
-						 who ? who : "", "decided_at", nowt, "decision",
-						 reason, "delisted", removed };
-			redisReply *r = store_command(s, "HSET", 12, argv, NULL);
-			if (r == NULL) {
-				st = STORE_EUNAVAIL;
-				goto done;
-			}
-			freeReplyObject(r);
-		}
+		st = report_decision(s, kr, "accepted", who, nowt, reason, "delisted", removed);
+		if (st != STORE_OK)
+			goto done;
 		util_strlcpy(out->status, "accepted", sizeof out->status);
 		st = STORE_OK;
 		goto done;
@@ -912,17 +919,9 @@ int report_decide(cr_store *s, cr_stats *stats, const struct report_conf *rc, co
 					strncat(listed, " ", sizeof listed - strlen(listed) - 1);
 				strncat(listed, out->items[i].item, sizeof listed - strlen(listed) - 1);
 			}
-		{
-			const char *argv[12] = { "HSET", kr, "status", "accepted", "decided_by",
-						 who ? who : "", "decided_at", nowt, "decision",
-						 reason, "listed", listed };
-			redisReply *r = store_command(s, "HSET", 12, argv, NULL);
-			if (r == NULL) {
-				st = STORE_EUNAVAIL;
-				goto done;
-			}
-			freeReplyObject(r);
-		}
+		st = report_decision(s, kr, "accepted", who, nowt, reason, "listed", listed);
+		if (st != STORE_OK)
+			goto done;
 		util_strlcpy(out->status, "accepted", sizeof out->status);
 	} else {
 		/* withdraw the reporter's votes */
@@ -960,17 +959,9 @@ int report_decide(cr_store *s, cr_stats *stats, const struct report_conf *rc, co
 			if (r != NULL)
 				freeReplyObject(r);
 		}
-		{
-			const char *argv[10] = { "HSET", kr, "status", "rejected", "decided_by",
-						 who ? who : "", "decided_at", nowt, "decision",
-						 why ? why : "" };
-			redisReply *r = store_command(s, "HSET", 10, argv, NULL);
-			if (r == NULL) {
-				st = STORE_EUNAVAIL;
-				goto done;
-			}
-			freeReplyObject(r);
-		}
+		st = report_decision(s, kr, "rejected", who, nowt, why, NULL, NULL);
+		if (st != STORE_OK)
+			goto done;
 		util_strlcpy(out->status, "rejected", sizeof out->status);
 	}
 	if (strcmp(status, "pending") == 0)

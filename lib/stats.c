@@ -7,7 +7,6 @@
  * STATS_MAX_DAYS days loses nothing. */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,20 +84,6 @@ struct cr_stats {
 	int started;
 };
 
-static void stats_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void stats_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int stats_valid_name(const char *name)
 {
 	size_t n = 0;
@@ -135,7 +120,7 @@ cr_stats *stats_new(const cr_conf *conf, char *err, size_t errlen)
 	cr_stats *s = calloc(1, sizeof *s);
 
 	if (s == NULL) {
-		stats_errf(err, errlen, "stats: out of memory");
+		util_errf(err, errlen, "stats: out of memory");
 		return NULL;
 	}
 	if (redis_conf_load(conf, &s->rc, err, errlen) < 0)
@@ -683,7 +668,7 @@ int stats_start(cr_stats *s, char *err, size_t errlen)
 		return 0;
 	rc = pthread_create(&s->thread, NULL, stats_thread, s);
 	if (rc != 0) {
-		stats_errf(err, errlen, "stats: cannot start the writer thread: %s", strerror(rc));
+		util_errf(err, errlen, "stats: cannot start the writer thread: %s", strerror(rc));
 		return -1;
 	}
 	s->started = 1;
@@ -778,12 +763,12 @@ static int stats_read(cr_stats *s, int64_t from, int64_t to, const char *mid, in
 
 	memset(out, 0, sizeof *out);
 	if (to < from || (to - from) / 86400 > 3660) {
-		stats_errf(err, errlen, "stats: bad day range");
+		util_errf(err, errlen, "stats: bad day range");
 		return -1;
 	}
 	pthread_mutex_lock(&s->io_lock);
 	if ((s->c == NULL || s->c->err) && stats_connect(s, why, sizeof why) < 0) {
-		stats_errf(err, errlen, "redis %s: %s", s->rc.server, why);
+		util_errf(err, errlen, "redis %s: %s", s->rc.server, why);
 		pthread_mutex_unlock(&s->io_lock);
 		return -1;
 	}
@@ -835,7 +820,7 @@ static int stats_read(cr_stats *s, int64_t from, int64_t to, const char *mid, in
 		freeReplyObject(r);
 	}
 	if (rc < 0) {
-		stats_errf(err, errlen, "redis %s: %s", s->rc.server,
+		util_errf(err, errlen, "redis %s: %s", s->rc.server,
 			   why[0] ? why : stats_why(s, NULL));
 		stats_disconnect(s);
 		stats_values_free(out);
@@ -863,7 +848,7 @@ int stats_read_labels(cr_stats *s, int64_t from, int64_t to, const char *name,
 	char mid[STATS_FIELD_MAX + 8];
 
 	if (!stats_valid_field(name)) {
-		stats_errf(err, errlen, "stats: bad label counter name \"%s\"", name);
+		util_errf(err, errlen, "stats: bad label counter name \"%s\"", name);
 		return -1;
 	}
 	snprintf(mid, sizeof mid, "lab:%s", name);
@@ -876,7 +861,7 @@ int stats_read_distinct(cr_stats *s, int64_t from, int64_t to, const char *name,
 	char mid[STATS_FIELD_MAX + 8];
 
 	if (!stats_valid_field(name)) {
-		stats_errf(err, errlen, "stats: bad set name \"%s\"", name);
+		util_errf(err, errlen, "stats: bad set name \"%s\"", name);
 		return -1;
 	}
 	snprintf(mid, sizeof mid, "set:%s", name);

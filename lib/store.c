@@ -1103,33 +1103,33 @@ static int store_import_drain(store_import *im, int keep)
 	return st;
 }
 
-static int store_import_flush(store_import *im)
+/* Queues "CMD KEY" followed by the npairs pairs in argv[2..] and len[2..],
+ * then the staging key's EXPIRE. */
+static int store_import_send(store_import *im, const char *cmd, const char *key, size_t npairs,
+			     const char **argv, size_t *len)
 {
-	const char *ex[3] = { "EXPIRE", NULL, STORE_IMPORT_TTL };
+	const char *ex[3] = { "EXPIRE", key, STORE_IMPORT_TTL };
 	int st;
 
-	if (im->nfields > 0) {
-		im->hargv[0] = "HSET";
-		im->hargv[1] = im->key_stage;
-		im->hlen[0] = 4;
-		im->hlen[1] = strlen(im->key_stage);
-		if ((st = store_import_append(im, 2 + 2 * (int)im->nfields, im->hargv, im->hlen)))
-			return st;
-		ex[1] = im->key_stage;
-		if ((st = store_import_append(im, 3, ex, NULL)))
-			return st;
-	}
-	if (im->nexp > 0) {
-		im->zargv[0] = "ZADD";
-		im->zargv[1] = im->key_stage_exp;
-		im->zlen[0] = 4;
-		im->zlen[1] = strlen(im->key_stage_exp);
-		if ((st = store_import_append(im, 2 + 2 * (int)im->nexp, im->zargv, im->zlen)))
-			return st;
-		ex[1] = im->key_stage_exp;
-		if ((st = store_import_append(im, 3, ex, NULL)))
-			return st;
-	}
+	argv[0] = cmd;
+	argv[1] = key;
+	len[0] = strlen(cmd);
+	len[1] = strlen(key);
+	if ((st = store_import_append(im, 2 + 2 * (int)npairs, argv, len)))
+		return st;
+	return store_import_append(im, 3, ex, NULL);
+}
+
+static int store_import_flush(store_import *im)
+{
+	int st;
+
+	if (im->nfields > 0 &&
+	    (st = store_import_send(im, "HSET", im->key_stage, im->nfields, im->hargv, im->hlen)))
+		return st;
+	if (im->nexp > 0 &&
+	    (st = store_import_send(im, "ZADD", im->key_stage_exp, im->nexp, im->zargv, im->zlen)))
+		return st;
 	im->nfields = 0;
 	im->nexp = 0;
 	im->arena_used = 0;

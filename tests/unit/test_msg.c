@@ -446,6 +446,10 @@ START_TEST(test_base64_truncated_keeps_whole_bytes)
 	m = parse("Content-Transfer-Encoding: base64\n\nY2E"); /* 3 chars: 2 bytes */
 	ck_assert_str_eq(msg_text(m, NULL), "ca");
 	msg_free(m);
+	m = parse("Content-Transfer-Encoding: base64\n\nYQ==\n"); /* padded: 1 byte */
+	ck_assert_str_eq(msg_text(m, NULL), "a");
+	ck_assert_uint_eq(msg_flags(m), 0);
+	msg_free(m);
 }
 END_TEST
 
