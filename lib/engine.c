@@ -748,6 +748,7 @@ void engine_check(cr_engine *e, const struct engine_input *in, const cr_msg *msg
 done:
 	finish_verdict(r);
 	dnsq_set_free(r->set);
+	free(r->adv_folded);
 	free(r);
 	v->elapsed_ms = util_mono_ms() - start;
 }

@@ -263,7 +263,10 @@ void engine_advert_outbound(struct engine_run *r)
 
 	if (detect(r, &d) != 0)
 		return;
-	free(d.folded);
+	r->adv_folded = d.folded;
+	r->adv_fl = d.fl;
+	r->adv_label = d.label;
+	r->adv_sig = d.sig;
 	if (!r->adv_is)
 		return;
 	/* The Mẫu số 1 report counts a customer's distinct advertising messages by

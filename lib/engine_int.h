@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "advert.h"
 #include "dname.h"
 #include "dnsq.h"
 #include "dkimcheck.h"
@@ -157,6 +158,13 @@ struct engine_run {
 	 * checks after it in inbound_checks (R5, R7) may read them. */
 	int adv_is;
 	char adv_advertiser[DNAME_MAX + 1];
+	/* engine_advert_outbound's detection, kept for R8 after it: the folded
+	 * visible text (NULL when the advertising rules are off; engine_check frees
+	 * it), the Subject label and the signals */
+	char *adv_folded;
+	size_t adv_fl;
+	struct advert_label adv_label;
+	struct advert_signals adv_sig;
 	/* the fingerprint of the visible text (fp_ok: computed), made once for
 	 * TEMPLATE, R5's same content and the template id of advertising */
 	int fp_ok;

@@ -71,20 +71,10 @@ static const char *const r8_vi_objects[] = { "huy dang ky", "tu choi nhan", NULL
 static const char *const r8_asking[] = { "vui long xac nhan", "hay xac nhan", "please confirm",
 					 NULL };
 
-static int has_in(const char *s, size_t n, const char *word)
-{
-	size_t wl = strlen(word);
-
-	for (size_t i = 0; i + wl <= n; i++)
-		if (memcmp(s + i, word, wl) == 0)
-			return 1;
-	return 0;
-}
-
 static int has_any_in(const char *s, size_t n, const char *const *words)
 {
 	for (; *words; words++)
-		if (has_in(s, n, *words))
+		if (memmem(s, n, *words, strlen(*words)) != NULL)
 			return 1;
 	return 0;
 }
@@ -440,8 +430,8 @@ void engine_r8_score(struct engine_run *r)
 {
 	struct engine_r8 *c = r->e->r8;
 	const struct engine_input *in = r->in;
-	const char *subject, *text, *where, *from;
-	char *fsubj = NULL, *ftext = NULL, adv[DNAME_MAX + 1] = "", err[300];
+	const char *subject, *text, *where, *from, *ftext;
+	char *fsubj = NULL, *own = NULL, adv[DNAME_MAX + 1] = "", err[300];
 	char parts[4][ENGINE_REASON_MAX], reason[ENGINE_REASON_MAX * 2] = "";
 	size_t tl = 0, ftl = 0, head, n;
 	struct r8_times t;
@@ -451,42 +441,34 @@ void engine_r8_score(struct engine_run *r)
 		return;
 	memset(parts, 0, sizeof parts);
 	subject = msg_subject(r->msg);
-	text = msg_text(r->msg, &tl);
-	if (text == NULL)
-		text = "";
-	/* most outbound mail is no confirmation: fold its head only (whole lines) */
-	head = tl;
-	if (tl > R8_HEAD_BYTES) {
-		const char *nl = memrchr(text, '\n', R8_HEAD_BYTES);
-		head = nl != NULL ? (size_t)(nl - text) : tl;
+	/* the visible text as the advertising detection folded it, or folded here
+	 * when the advertising rules are off */
+	ftext = r->adv_folded;
+	ftl = r->adv_fl;
+	if (ftext == NULL) {
+		text = msg_text(r->msg, &tl);
+		ftext = own = advert_fold(text != NULL ? text : "", tl, &ftl);
 	}
 	fsubj = subject != NULL ? advert_fold(subject, strlen(subject), NULL) : NULL;
-	ftext = advert_fold(text, head, &ftl);
 	if (ftext == NULL || (subject != NULL && fsubj == NULL))
 		goto oom;
-	where = confirmation_in(fsubj, ftext, ftl);
+	/* what the confirmation says it is: in its first R8_HEAD_BYTES (whole lines) */
+	head = ftl;
+	if (ftl > R8_HEAD_BYTES) {
+		const char *nl = memrchr(ftext, '\n', R8_HEAD_BYTES);
+		head = nl != NULL ? (size_t)(nl - ftext) : ftl;
+	}
+	where = confirmation_in(fsubj, ftext, head);
 	if (where == NULL)
 		goto out;
-	if (head < tl) {
-		free(ftext);
-		ftext = advert_fold(text, tl, &ftl);
-		if (ftext == NULL)
-			goto oom;
-	}
 	/* (a) advertising, by engine_advert_outbound's detection */
 	if (r->adv_is) {
-		struct advert_label label;
-		int is_reply = msg_header_count(r->msg, "In-Reply-To") > 0 ||
-			       msg_header_count(r->msg, "References") > 0;
-		advert_subject_label(subject, is_reply, &label);
-		if (label.kind != ADVERT_LABEL_NONE) {
+		if (r->adv_label.kind != ADVERT_LABEL_NONE)
 			snprintf(parts[0], sizeof parts[0], "carries advertising (Subject label %s)",
-				 label.text);
-		} else {
-			struct advert_signals sig;
-			advert_signals(r->msg, ftext, &sig);
-			snprintf(parts[0], sizeof parts[0], "carries advertising (%.200s)", sig.why);
-		}
+				 r->adv_label.text);
+		else
+			snprintf(parts[0], sizeof parts[0], "carries advertising (%.200s)",
+				 r->adv_sig.why);
 	}
 	/* (b) when the request was received and when sending stops */
 	find_times(ftext, ftl, &t);
@@ -517,5 +499,5 @@ oom:
 	log_warn("%s: R8: out of memory", engine_qid(r));
 out:
 	free(fsubj);
-	free(ftext);
+	free(own);
 }
