@@ -5,6 +5,7 @@
 #ifndef CHANRAC_TEST_REDIS_HELPER_H
 #define CHANRAC_TEST_REDIS_HELPER_H
 
+#include <check.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -156,6 +157,30 @@ static __attribute__((unused)) cr_conf *th_conf(const char *extra)
 	if (c == NULL)
 		fprintf(stderr, "conf: %s\n", err);
 	return c;
+}
+
+/* main() of a suite over the private Redis: Redis started, each of the n tests
+ * run after setup (30 s each), Redis stopped; EXIT_SUCCESS if none failed. */
+static __attribute__((unused)) int th_redis_main(const char *name, void (*setup)(void),
+						 const TTest *const *tests, size_t n)
+{
+	Suite *s = suite_create(name);
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	th_redis_start();
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 30);
+	for (size_t i = 0; i < n; i++)
+		tcase_add_test(tc, tests[i]);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	th_redis_stop();
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #endif

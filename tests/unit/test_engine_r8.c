@@ -333,27 +333,17 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("engine_r8");
-	TCase *tc = tcase_create("core");
-	int failed;
+	const TTest *tests[] = {
+		test_good_confirmations_pass,
+		test_advertising_fails,
+		test_no_times_fails,
+		test_second_confirmation_fails,
+		test_ordinary_mail_untouched,
+		test_date_and_time_forms,
+		test_late_after_recorded_optout,
+		test_weight_counts_toward_hold,
+		test_disabled_and_bad_config,
+	};
 
-	th_redis_start();
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_good_confirmations_pass);
-	tcase_add_test(tc, test_advertising_fails);
-	tcase_add_test(tc, test_no_times_fails);
-	tcase_add_test(tc, test_second_confirmation_fails);
-	tcase_add_test(tc, test_ordinary_mail_untouched);
-	tcase_add_test(tc, test_date_and_time_forms);
-	tcase_add_test(tc, test_late_after_recorded_optout);
-	tcase_add_test(tc, test_weight_counts_toward_hold);
-	tcase_add_test(tc, test_disabled_and_bad_config);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	th_redis_stop();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_redis_main("engine_r8", setup, tests, sizeof tests / sizeof tests[0]);
 }

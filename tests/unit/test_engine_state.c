@@ -655,33 +655,23 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("engine_state");
-	TCase *tc = tcase_create("core");
-	int failed;
+	const TTest *tests[] = {
+		test_r7_refuses_one_recipient_only,
+		test_r7_all_and_time_and_action_score,
+		test_r7_unknown_advertiser_only_all,
+		test_r7_recipient_extension,
+		test_r5_from_the_fourth,
+		test_forget_undoes_the_r5_record,
+		test_r5_same_content,
+		test_template_matches_reworded_copy,
+		test_outbound_hold_and_release,
+		test_outbound_hold_on_score,
+		test_verdict_advertising_advertiser_and_failed_rules,
+		test_advert_failed_from_hits,
+		test_outbound_advertising_and_template_id,
+		test_dead_redis_degrades_never_rejects,
+		test_bad_config_is_refused,
+	};
 
-	th_redis_start();
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_r7_refuses_one_recipient_only);
-	tcase_add_test(tc, test_r7_all_and_time_and_action_score);
-	tcase_add_test(tc, test_r7_unknown_advertiser_only_all);
-	tcase_add_test(tc, test_r7_recipient_extension);
-	tcase_add_test(tc, test_r5_from_the_fourth);
-	tcase_add_test(tc, test_forget_undoes_the_r5_record);
-	tcase_add_test(tc, test_r5_same_content);
-	tcase_add_test(tc, test_template_matches_reworded_copy);
-	tcase_add_test(tc, test_outbound_hold_and_release);
-	tcase_add_test(tc, test_outbound_hold_on_score);
-	tcase_add_test(tc, test_verdict_advertising_advertiser_and_failed_rules);
-	tcase_add_test(tc, test_advert_failed_from_hits);
-	tcase_add_test(tc, test_outbound_advertising_and_template_id);
-	tcase_add_test(tc, test_dead_redis_degrades_never_rejects);
-	tcase_add_test(tc, test_bad_config_is_refused);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	th_redis_stop();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_redis_main("engine_state", setup, tests, sizeof tests / sizeof tests[0]);
 }

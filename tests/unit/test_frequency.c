@@ -212,22 +212,12 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("frequency");
-	TCase *tc = tcase_create("core");
-	int failed;
+	const TTest *tests[] = {
+		test_counts_and_window,
+		test_key_expires_with_the_window,
+		test_forget_removes_only_this_message,
+		test_same_content,
+	};
 
-	th_redis_start();
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_counts_and_window);
-	tcase_add_test(tc, test_key_expires_with_the_window);
-	tcase_add_test(tc, test_forget_removes_only_this_message);
-	tcase_add_test(tc, test_same_content);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	th_redis_stop();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_redis_main("frequency", setup, tests, sizeof tests / sizeof tests[0]);
 }

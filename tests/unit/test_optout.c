@@ -295,27 +295,17 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("optout");
-	TCase *tc = tcase_create("core");
-	int failed;
+	const TTest *tests[] = {
+		test_key_part_lowercases_and_refuses,
+		test_normalise_rcpt_and_advertiser,
+		test_add_get_duplicate_confirm_del,
+		test_list_by_time_and_recipient,
+		test_check_per_recipient,
+		test_check_recipient_extension,
+		test_pooled_connection_killed_is_replaced,
+		test_hung_server_times_out_then_backoff,
+		test_dead_server_unavailable_then_backoff,
+	};
 
-	th_redis_start();
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_key_part_lowercases_and_refuses);
-	tcase_add_test(tc, test_normalise_rcpt_and_advertiser);
-	tcase_add_test(tc, test_add_get_duplicate_confirm_del);
-	tcase_add_test(tc, test_list_by_time_and_recipient);
-	tcase_add_test(tc, test_check_per_recipient);
-	tcase_add_test(tc, test_check_recipient_extension);
-	tcase_add_test(tc, test_pooled_connection_killed_is_replaced);
-	tcase_add_test(tc, test_hung_server_times_out_then_backoff);
-	tcase_add_test(tc, test_dead_server_unavailable_then_backoff);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	th_redis_stop();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_redis_main("optout", setup, tests, sizeof tests / sizeof tests[0]);
 }

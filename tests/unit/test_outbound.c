@@ -167,21 +167,11 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("outbound");
-	TCase *tc = tcase_create("core");
-	int failed;
+	const TTest *tests[] = {
+		test_counts_per_hour_user_and_ip,
+		test_hold_status_list_release,
+		test_release_resets_the_ip_held_from,
+	};
 
-	th_redis_start();
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_counts_per_hour_user_and_ip);
-	tcase_add_test(tc, test_hold_status_list_release);
-	tcase_add_test(tc, test_release_resets_the_ip_held_from);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	th_redis_stop();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_redis_main("outbound", setup, tests, sizeof tests / sizeof tests[0]);
 }

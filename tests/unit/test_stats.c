@@ -188,24 +188,14 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("stats");
-	TCase *tc = tcase_create("redis");
-	int failed;
+	const TTest *tests[] = {
+		test_day_key,
+		test_counts_written,
+		test_fields_labels_sets_read_back,
+		test_redis_down_then_back,
+		test_writer_thread,
+		test_config_errors,
+	};
 
-	th_redis_start();
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_day_key);
-	tcase_add_test(tc, test_counts_written);
-	tcase_add_test(tc, test_fields_labels_sets_read_back);
-	tcase_add_test(tc, test_redis_down_then_back);
-	tcase_add_test(tc, test_writer_thread);
-	tcase_add_test(tc, test_config_errors);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	th_redis_stop();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_redis_main("stats", setup, tests, sizeof tests / sizeof tests[0]);
 }

@@ -125,21 +125,11 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("template");
-	TCase *tc = tcase_create("core");
-	int failed;
+	const TTest *tests[] = {
+		test_add_get_list_del,
+		test_match_threshold,
+		test_ids,
+	};
 
-	th_redis_start();
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_add_get_list_del);
-	tcase_add_test(tc, test_match_threshold);
-	tcase_add_test(tc, test_ids);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	th_redis_stop();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return th_redis_main("template", setup, tests, sizeof tests / sizeof tests[0]);
 }
