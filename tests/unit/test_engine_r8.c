@@ -10,6 +10,7 @@
 #include "kv.h"
 #include "msg.h"
 #include "optout.h"
+#include "engine_helper.h"
 #include "redis_helper.h"
 #include "util.h"
 
@@ -52,43 +53,16 @@ static const char PLAIN[] =
 
 static cr_engine *engine_of(const char *extra)
 {
-	char err[512], more[1024];
-	cr_conf *c;
-	cr_engine *e;
-
-	snprintf(more, sizeof more,
-		 "[engine]\ndeadline = 1s\ntag_score = 5\nquarantine_score = 8\nreject_score = 12\n"
-		 "[advert]\ndkim = no\n%s",
-		 extra ? extra : "");
-	c = th_conf(more);
-	ck_assert_ptr_nonnull(c);
-	e = engine_new(c, err, sizeof err);
-	ck_assert_msg(e != NULL, "%s", err);
-	conf_free(c);
-	return e;
+	return th_engine("[advert]\ndkim = no\n", extra);
 }
 
 /* Checks text as an outbound message of user to rcpt. */
 static struct engine_verdict *run(cr_engine *e, const char *text, const char *rcpt,
 				  const char *user, int dry_run)
 {
-	struct engine_verdict *v = malloc(sizeof *v);
-	struct engine_input in = { 0 };
 	const char *rcpts[1] = { rcpt };
-	char err[256];
-	cr_msg *m = msg_parse_buffer(text, strlen(text), NULL, err, sizeof err);
 
-	ck_assert_ptr_nonnull(v);
-	ck_assert_ptr_nonnull(m);
-	in.mail_from = "cskh@shop.example.vn";
-	in.rcpts = rcpts;
-	in.nrcpts = 1;
-	in.sasl_user = user;
-	in.queue_id = "TESTQ";
-	in.dry_run = dry_run;
-	engine_check(e, &in, m, util_mono_ms() + 1000, v);
-	msg_free(m);
-	return v;
+	return th_check(e, text, "cskh@shop.example.vn", rcpts, 1, user, dry_run);
 }
 
 /* The R8 reason, "" when R8 did not fire. */

@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "optout.h"
 #include "outbound.h"
+#include "engine_helper.h"
 #include "redis_helper.h"
 #include "template.h"
 #include "util.h"
@@ -59,19 +60,7 @@ static void text_id(const char *eml, unsigned min_words, char out[FINGERPRINT_ID
 
 static cr_engine *engine_of(const char *extra)
 {
-	char err[512], more[1024];
-	cr_conf *c;
-	cr_engine *e;
-
-	snprintf(more, sizeof more,
-		 "[engine]\ndeadline = 1s\ntag_score = 5\nquarantine_score = 8\nreject_score = 12\n"
-		 "[optout]\ngrace = 0s\n%s", extra ? extra : "");
-	c = th_conf(more);
-	ck_assert_ptr_nonnull(c);
-	e = engine_new(c, err, sizeof err);
-	ck_assert_msg(e != NULL, "%s", err);
-	conf_free(c);
-	return e;
+	return th_engine("[optout]\ngrace = 0s\n", extra);
 }
 
 static cr_kv *kv_of(void)
@@ -88,22 +77,7 @@ static cr_kv *kv_of(void)
 static struct engine_verdict *run(cr_engine *e, const char *text, const char *const *rcpts,
 				  size_t n, const char *sasl_user, int dry_run)
 {
-	struct engine_verdict *v = malloc(sizeof *v);
-	struct engine_input in = { 0 };
-	char err[256];
-	cr_msg *m = msg_parse_buffer(text, strlen(text), NULL, err, sizeof err);
-
-	ck_assert_ptr_nonnull(v);
-	ck_assert_ptr_nonnull(m);
-	in.mail_from = "news@mail.shop.example.vn";
-	in.rcpts = rcpts;
-	in.nrcpts = n;
-	in.sasl_user = sasl_user;
-	in.queue_id = "TESTQ";
-	in.dry_run = dry_run;
-	engine_check(e, &in, m, util_mono_ms() + 1000, v);
-	msg_free(m);
-	return v;
+	return th_check(e, text, "news@mail.shop.example.vn", rcpts, n, sasl_user, dry_run);
 }
 
 static void optout(cr_kv *kv, const char *rcpt, const char *adv, int64_t at)
