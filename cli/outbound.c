@@ -228,14 +228,11 @@ static int ob_release(struct cli *cli, int argc, char **argv)
 
 int cli_cmd_outbound(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2) {
-		cli_err("usage: chanrac outbound status|release ...");
-		return CLI_BADINPUT;
-	}
-	if (strcmp(argv[1], "status") == 0)
-		return ob_status(cli, argc - 1, argv + 1);
-	if (strcmp(argv[1], "release") == 0)
-		return ob_release(cli, argc - 1, argv + 1);
-	cli_err("outbound: unknown subcommand '%s' (status, release)", argv[1]);
-	return CLI_BADINPUT;
+	static const struct cli_sub subs[] = {
+		{ "status", ob_status },
+		{ "release", ob_release },
+		{ NULL, NULL },
+	};
+
+	return cli_run_sub(cli, argc, argv, subs);
 }

@@ -320,18 +320,24 @@ out:
 	return rc;
 }
 
+static int q_release(struct cli *cli, int argc, char **argv)
+{
+	return q_act(cli, argc, argv, 1);
+}
+
+static int q_delete(struct cli *cli, int argc, char **argv)
+{
+	return q_act(cli, argc, argv, 0);
+}
+
 int cli_cmd_quarantine(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2) {
-		cli_err("usage: chanrac quarantine list|release|delete ...");
-		return CLI_BADINPUT;
-	}
-	if (strcmp(argv[1], "list") == 0)
-		return q_list(cli, argc - 1, argv + 1);
-	if (strcmp(argv[1], "release") == 0)
-		return q_act(cli, argc - 1, argv + 1, 1);
-	if (strcmp(argv[1], "delete") == 0)
-		return q_act(cli, argc - 1, argv + 1, 0);
-	cli_err("quarantine: unknown subcommand '%s' (list, release, delete)", argv[1]);
-	return CLI_BADINPUT;
+	static const struct cli_sub subs[] = {
+		{ "list", q_list },
+		{ "release", q_release },
+		{ "delete", q_delete },
+		{ NULL, NULL },
+	};
+
+	return cli_run_sub(cli, argc, argv, subs);
 }
