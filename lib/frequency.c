@@ -127,35 +127,22 @@ out:
 	return sum;
 }
 
-/* keys_pipeline over the counters of each scope and recipient (scope-major). */
-static long long frequency_pipeline(cr_kv *kv, char scopes[2][FREQUENCY_SCOPE_MAX],
-				    size_t ns, const char *const *rcpts, size_t n,
-				    const char *const *head, size_t nhead, const char *const *tail,
-				    size_t ntail, long long *out, char *err, size_t errlen)
+/* The counter keys of each scope and recipient, scope-major: one malloc'd
+ * block (the pointers, then the keys they point to), or NULL. */
+static const char **frequency_keys(cr_kv *kv, char scopes[2][FREQUENCY_SCOPE_MAX], size_t ns,
+				   const char *const *rcpts, size_t n)
 {
 	size_t nc = ns * n;
-	char (*keys)[KV_KEY_MAX];
-	const char **kp;
-	long long sum;
+	const char **kp = malloc(nc * (sizeof *kp + KV_KEY_MAX));
+	char *keys = (char *)(kp + nc);
 
-	if (nc == 0)
-		return 0;
-	keys = calloc(nc, sizeof *keys);
-	kp = calloc(nc, sizeof *kp);
-	if (keys == NULL || kp == NULL) {
-		free(keys);
-		free(kp);
-		util_errf(err, errlen, "frequency: out of memory");
-		return -1;
-	}
+	if (kp == NULL)
+		return NULL;
 	for (size_t c = 0; c < nc; c++) {
-		frequency_key(kv, scopes[c / n], rcpts[c % n], keys[c]);
-		kp[c] = keys[c];
+		frequency_key(kv, scopes[c / n], rcpts[c % n], keys + c * KV_KEY_MAX);
+		kp[c] = keys + c * KV_KEY_MAX;
 	}
-	sum = keys_pipeline(kv, kp, nc, head, nhead, tail, ntail, out, err, errlen);
-	free(keys);
-	free(kp);
-	return sum;
+	return kp;
 }
 
 /* A message's member: unique within the window (time, tag, a random part). */
@@ -165,18 +152,29 @@ static void frequency_member(int64_t now_ms, const char *tag, char out[FREQUENCY
 		 tag ? tag : "-", (unsigned)random());
 }
 
-int frequency_window(cr_kv *kv, const char *const *keys, size_t n, int64_t now_ms,
-		     int64_t window_s, int record, const char *tag, long long *counts, char *err,
-		     size_t errlen)
+/* frequency_lua on each of the n keys with member: their counts before it in
+ * counts (NULL: not kept).  0, or -1 with err. */
+static int window_eval(cr_kv *kv, const char *const *keys, size_t n, int64_t now_ms,
+		       int64_t window_s, int record, const char *member, long long *counts,
+		       char *err, size_t errlen)
 {
-	char now[24], win[24], member[FREQUENCY_MEMBER_MAX];
+	char now[24], win[24];
 	const char *const head[] = { "EVAL", frequency_lua, "1" };
 	const char *const tail[] = { now, win, record ? "1" : "0", member };
 
 	snprintf(now, sizeof now, "%lld", (long long)now_ms);
 	snprintf(win, sizeof win, "%lld", (long long)window_s * 1000);
-	frequency_member(now_ms, tag, member);
 	return keys_pipeline(kv, keys, n, head, 3, tail, 4, counts, err, errlen) < 0 ? -1 : 0;
+}
+
+int frequency_window(cr_kv *kv, const char *const *keys, size_t n, int64_t now_ms,
+		     int64_t window_s, int record, const char *tag, long long *counts, char *err,
+		     size_t errlen)
+{
+	char member[FREQUENCY_MEMBER_MAX];
+
+	frequency_member(now_ms, tag, member);
+	return window_eval(kv, keys, n, now_ms, window_s, record, member, counts, err, errlen);
 }
 
 int frequency_count(cr_kv *kv, const char *advertiser, const char *content,
@@ -184,11 +182,10 @@ int frequency_count(cr_kv *kv, const char *advertiser, const char *content,
 		    int record, const char *tag, long long *counts, long long *same,
 		    char *member_out, char *err, size_t errlen)
 {
-	char now[24], win[24], member[FREQUENCY_MEMBER_MAX], scopes[2][FREQUENCY_SCOPE_MAX];
-	const char *const head[] = { "EVAL", frequency_lua, "1" };
-	const char *const tail[] = { now, win, record ? "1" : "0", member };
+	char member[FREQUENCY_MEMBER_MAX], scopes[2][FREQUENCY_SCOPE_MAX];
+	const char **keys;
 	long long *out;
-	int ns;
+	int ns, rc;
 
 	if (member_out != NULL)
 		member_out[0] = '\0';
@@ -202,26 +199,27 @@ int frequency_count(cr_kv *kv, const char *advertiser, const char *content,
 	if (n == 0 || ns == 0)
 		return 0;
 	out = calloc((size_t)ns * n, sizeof *out);
-	if (out == NULL) {
+	keys = frequency_keys(kv, scopes, (size_t)ns, rcpts, n);
+	if (out == NULL || keys == NULL) {
+		free(out);
+		free(keys);
 		util_errf(err, errlen, "frequency: out of memory");
 		return -1;
 	}
-	snprintf(now, sizeof now, "%lld", (long long)now_ms);
-	snprintf(win, sizeof win, "%lld", (long long)window_s * 1000);
 	frequency_member(now_ms, tag, member);
-	if (frequency_pipeline(kv, scopes, (size_t)ns, rcpts, n, head, 3, tail, 4, out, err,
-			       errlen) < 0) {
-		free(out);
-		return -1;
+	rc = window_eval(kv, keys, (size_t)ns * n, now_ms, window_s, record, member, out, err,
+			 errlen);
+	free(keys);
+	if (rc == 0) {
+		if (counts != NULL)
+			memcpy(counts, out, n * sizeof *counts);
+		if (content != NULL)
+			memcpy(same, out + (counts != NULL ? n : 0), n * sizeof *same);
+		if (record && member_out != NULL)
+			util_strlcpy(member_out, member, FREQUENCY_MEMBER_MAX);
 	}
-	if (counts != NULL)
-		memcpy(counts, out, n * sizeof *counts);
-	if (content != NULL)
-		memcpy(same, out + (counts != NULL ? n : 0), n * sizeof *same);
 	free(out);
-	if (record && member_out != NULL)
-		util_strlcpy(member_out, member, FREQUENCY_MEMBER_MAX);
-	return 0;
+	return rc;
 }
 
 long long frequency_forget(cr_kv *kv, const char *advertiser, const char *content,
@@ -231,6 +229,8 @@ long long frequency_forget(cr_kv *kv, const char *advertiser, const char *conten
 	const char *const head[] = { "ZREM" };
 	const char *const tail[] = { member };
 	char scopes[2][FREQUENCY_SCOPE_MAX];
+	const char **keys;
+	long long removed;
 	int ns;
 
 	if (n == 0 || member == NULL || member[0] == '\0')
@@ -238,6 +238,12 @@ long long frequency_forget(cr_kv *kv, const char *advertiser, const char *conten
 	ns = frequency_scopes(advertiser, content, 1, scopes, err, errlen);
 	if (ns < 0)
 		return -1;
-	return frequency_pipeline(kv, scopes, (size_t)ns, rcpts, n, head, 1, tail, 1, NULL, err,
-				  errlen);
+	keys = frequency_keys(kv, scopes, (size_t)ns, rcpts, n);
+	if (keys == NULL) {
+		util_errf(err, errlen, "frequency: out of memory");
+		return -1;
+	}
+	removed = keys_pipeline(kv, keys, (size_t)ns * n, head, 1, tail, 1, NULL, err, errlen);
+	free(keys);
+	return removed;
 }
